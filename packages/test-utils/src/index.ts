@@ -1,0 +1,2 @@
+// Helpers shared by Syncline's tests.
+export {}
