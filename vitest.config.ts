@@ -18,13 +18,19 @@ export default defineConfig({
   test: {
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    projects: packages.map((name) => ({
-      extends: true,
-      test: {
-        name,
-        root: `${root}packages/${name}`,
-        include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts'],
+    projects: [
+      ...packages.map((name) => ({
+        extends: true,
+        test: {
+          name,
+          root: `${root}packages/${name}`,
+          include: ['src/**/*.test.ts', 'src/**/*.test.tsx', 'test/**/*.test.ts'],
+        },
+      })),
+      {
+        extends: true,
+        test: { name: 'demo', root: `${root}examples/demo`, include: ['test/**/*.test.ts'] },
       },
-    })),
+    ],
   },
 })
