@@ -1,0 +1,40 @@
+// The <script>-tag bundle: runs in a bare global scope (no module system, no require) and
+// exposes window.Syncline. Needs `pnpm build` first; the root `pnpm test` builds before testing.
+import { existsSync, readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { runInNewContext } from 'node:vm'
+import { createFakeServer } from '@syncline/test-utils'
+import { describe, expect, it } from 'vitest'
+
+const bundlePath = fileURLToPath(new URL('../../dist/syncline.global.js', import.meta.url))
+const built = existsSync(bundlePath)
+if (!built) console.warn(`SKIPPED bundle test: ${bundlePath} is missing; run the build first`)
+
+describe.skipIf(!built)('browser bundle (dist/syncline.global.js)', () => {
+  it('defines the Syncline global, with everything public, and connects', async () => {
+    const server = createFakeServer()
+    const context: Record<string, unknown> = {
+      WebSocket: server.WebSocket,
+      setTimeout,
+      clearTimeout,
+      queueMicrotask,
+      TextEncoder,
+      TextDecoder,
+      URL,
+    }
+    context.window = context
+    runInNewContext(readFileSync(bundlePath, 'utf8'), context)
+    const Syncline = context.Syncline as typeof import('../index')
+    expect(typeof Syncline.createClient).toBe('function')
+    expect(typeof Syncline.throttle).toBe('function')
+    expect(typeof Syncline.createCursorInterpolator).toBe('function')
+    const client = Syncline.createClient({
+      url: 'wss://example.test',
+      environment: Syncline.createEnvironment(),
+    })
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    server.last.welcome()
+    expect(client.status.get()).toBe('connected')
+    client.destroy()
+  })
+})
