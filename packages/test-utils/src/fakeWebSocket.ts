@@ -2,8 +2,6 @@
 // timers of its own, so tests drive every step (open, welcome, joined, close codes) with
 // fake timers. Frames are encoded and decoded with the real protocol codec, so a client
 // that sends a malformed frame fails the test.
-// test-utils has no package dependency on @syncline/protocol; the relative import keeps
-// typechecking independent of the workspace links (as documentStoreContract.ts does).
 import {
   decodeFrame,
   encodeBatch,

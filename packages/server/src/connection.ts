@@ -1,0 +1,553 @@
+// One client WebSocket from upgrade to close: the hello/auth handshake, in-order frame
+// processing, rate limiting, room memberships by handle, and a single teardown path that
+// releases everything the connection holds whatever way it ends.
+import type { IncomingHttpHeaders } from 'node:http'
+import {
+  type BroadcastFrame,
+  CloseCode,
+  decodeFrame,
+  encodeBatch,
+  encodeFrame,
+  type Frame,
+  type HelloFrame,
+  type JoinFrame,
+  PROTOCOL_VERSION,
+  type PresenceFrame,
+  ProtocolError,
+  unbatch,
+} from '@syncline/protocol'
+import WebSocket, { type RawData } from 'ws'
+import { runAuthenticate } from './auth'
+import { truncateCloseReason } from './closeReason'
+import { limits } from './defaults'
+import type { Departures } from './departures'
+import type { HeartbeatTarget } from './heartbeat'
+import { createAnonymousUserId, createConnectionId } from './ids'
+import type { AuthenticatedUser, ResolvedOptions, RoomAccess } from './options'
+import { validatePresence } from './presence'
+import { createTokenBucket, type TokenBucket, takeTokens } from './rateLimiter'
+import type { RecentConnections } from './recentConnections'
+import type { Membership, PresenceValue, RoomPeer } from './room'
+import type { RoomRegistry } from './roomRegistry'
+import { SerialQueue } from './serialQueue'
+import type { TimerHandle, TimerSet } from './timers'
+
+/** What the HTTP upgrade learned about the connection. */
+export interface UpgradeContext {
+  headers: IncomingHttpHeaders
+  origin: string | undefined
+  /** Set when credentials on the HTTP request were accepted at the upgrade. */
+  user: AuthenticatedUser | undefined
+}
+
+/** Server-wide collaborators of a connection. */
+export interface ConnectionDeps {
+  options: ResolvedOptions
+  rooms: RoomRegistry
+  recent: RecentConnections
+  /** Connections that dropped uncleanly and may be resumed. */
+  departures: Departures
+  /** Authenticated connections by connectionId (this server's own, live ones). */
+  live: Map<string, Connection>
+  timers: TimerSet
+  now: () => number
+  /** Called once when the socket has closed and the connection released everything. */
+  onClosed: (connection: Connection) => void
+}
+
+/**
+ * What happens to a connection's presence when it ends: removed at once (leave, clean close,
+ * timeout, protocol error) or held for presenceGraceMs (dropped without a close frame).
+ */
+export type Departure = 'remove' | 'hold'
+
+/** Where a connection is in its life. */
+export type ConnectionState = 'hello' | 'authenticating' | 'open' | 'closing' | 'closed'
+
+const serverOnlyFrames: ReadonlySet<Frame['type']> = new Set<Frame['type']>([
+  'welcome',
+  'joined',
+  'denied',
+  'error',
+  'ack',
+  'event',
+  'presenceSnapshot',
+  'presenceDiff',
+  'feedEvent',
+  'feedReset',
+])
+
+function toBytes(data: RawData): Uint8Array {
+  if (Array.isArray(data)) return Buffer.concat(data)
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : data
+}
+
+function roomNameProblem(room: string): string | undefined {
+  if (room === '') return 'room name must not be empty'
+  if (room.length > limits.maxRoomNameLength) {
+    return `room name must be at most ${limits.maxRoomNameLength} characters`
+  }
+  return undefined
+}
+
+/** A client connection; created by the server for each accepted WebSocket upgrade. */
+export class Connection implements RoomPeer, HeartbeatTarget {
+  /** Assigned when the hello is accepted; empty before. */
+  connectionId = ''
+  /** Assigned when the hello is accepted; empty before. */
+  userId = ''
+  /** When the last frame arrived, ms (read by the heartbeat). */
+  lastSeen: number
+  /** When the server last pinged, ms (read by the heartbeat). */
+  lastPingAt: number
+
+  readonly #ws: WebSocket
+  readonly #upgrade: UpgradeContext
+  readonly #deps: ConnectionDeps
+  readonly #queue: SerialQueue<Frame>
+  readonly #bucket: TokenBucket
+  readonly #memberships = new Map<number, Membership>()
+  #user: AuthenticatedUser | undefined
+  #state: ConnectionState = 'hello'
+  #helloTimer: TimerHandle | undefined
+  #terminateTimer: TimerHandle | undefined
+
+  constructor(ws: WebSocket, upgrade: UpgradeContext, deps: ConnectionDeps) {
+    this.#ws = ws
+    this.#upgrade = upgrade
+    this.#deps = deps
+    const now = deps.now()
+    this.lastSeen = now
+    this.lastPingAt = now
+    const { framesPerSecond, burst } = deps.options.rateLimit
+    this.#bucket = createTokenBucket(framesPerSecond, burst, now)
+    this.#queue = new SerialQueue(
+      (frame) => this.#handle(frame),
+      (error) => this.#fail(error),
+    )
+    this.#helloTimer = deps.timers.timeout(
+      () => this.close(CloseCode.Timeout, 'no accepted hello within helloTimeoutMs'),
+      deps.options.helloTimeoutMs,
+    )
+    ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
+    ws.on('close', (code) => this.#teardown(code))
+    // ws reports protocol violations (e.g. a message over maxPayload) as an error and then
+    // closes the socket itself (1009, 1002…); the close event does the cleanup.
+    ws.on('error', () => {})
+  }
+
+  /** Where the connection is in its life. */
+  get state(): ConnectionState {
+    return this.#state
+  }
+
+  /** Sends encoded bytes if the socket is open; closes a consumer that cannot keep up. */
+  send(bytes: Uint8Array): void {
+    if (this.#state !== 'open' || this.#ws.readyState !== WebSocket.OPEN) return
+    if (this.#ws.bufferedAmount > limits.maxBufferedBytes) {
+      this.close(CloseCode.TryAgainLater, 'send buffer full: client too slow')
+      return
+    }
+    this.#ws.send(bytes)
+  }
+
+  /** Encodes and sends one frame. */
+  sendFrame(frame: Frame): void {
+    this.send(encodeFrame(frame))
+  }
+
+  /** {@inheritDoc HeartbeatTarget.ping} */
+  ping(id: number): void {
+    this.lastPingAt = this.#deps.now()
+    this.sendFrame({ type: 'ping', id })
+  }
+
+  /** {@inheritDoc HeartbeatTarget.timeOut} */
+  timeOut(): void {
+    this.close(CloseCode.Timeout, 'no frame within presenceTimeoutMs')
+  }
+
+  /**
+   * Leaves all rooms at once, sends a close frame and terminates the socket if the peer does
+   * not complete the close handshake within a second (a blackholed peer never does).
+   */
+  close(code: number, reason: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.#state = 'closing'
+    this.#release('remove')
+    try {
+      this.#ws.close(code, truncateCloseReason(reason))
+    } catch {
+      this.#ws.terminate()
+      return
+    }
+    this.#terminateTimer = this.#deps.timers.timeout(
+      () => this.#ws.terminate(),
+      limits.closeGraceMs,
+    )
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    const now = this.#deps.now()
+    this.lastSeen = now
+    // One token before decoding so a flood costs no decoding work; the rest after unbatching.
+    if (!takeTokens(this.#bucket, 1, now)) {
+      this.close(CloseCode.RateLimited, 'rate limit exceeded')
+      return
+    }
+    if (!isBinary) {
+      this.close(CloseCode.MalformedFrame, 'binary frames only')
+      return
+    }
+    let frames: Frame[]
+    try {
+      frames = unbatch(decodeFrame(toBytes(data)))
+    } catch (error) {
+      const message = error instanceof ProtocolError ? error.message : 'undecodable frame'
+      this.close(CloseCode.MalformedFrame, message)
+      return
+    }
+    if (frames.length > 1 && !takeTokens(this.#bucket, frames.length - 1, now)) {
+      this.close(CloseCode.RateLimited, 'rate limit exceeded')
+      return
+    }
+    for (const frame of frames) this.#queue.push(frame)
+  }
+
+  #handle(frame: Frame): void | Promise<void> {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    if (this.#state === 'hello') {
+      if (frame.type !== 'hello') {
+        this.close(CloseCode.MalformedFrame, `expected hello as the first frame, got ${frame.type}`)
+        return
+      }
+      return this.#hello(frame)
+    }
+    switch (frame.type) {
+      case 'hello':
+        this.close(CloseCode.MalformedFrame, 'hello sent twice')
+        return
+      case 'join':
+        return this.#join(frame)
+      case 'leave': {
+        const membership = this.#membership(frame.handle)
+        if (membership === undefined) return
+        this.#memberships.delete(frame.handle)
+        membership.room.leave(membership)
+        return
+      }
+      case 'broadcast':
+        this.#broadcast(frame)
+        return
+      case 'ping':
+        this.sendFrame({ type: 'pong', id: frame.id })
+        return
+      case 'pong':
+        // lastSeen was refreshed on receipt; nothing else to do.
+        return
+      case 'presence':
+        this.#presence(frame)
+        return
+      case 'presenceResync': {
+        const membership = this.#membership(frame.handle)
+        if (membership !== undefined) this.send(membership.room.snapshot(frame.handle))
+        return
+      }
+      case 'doc':
+      case 'awareness':
+        if (this.#membership(frame.handle) === undefined) return
+        this.sendFrame({
+          type: 'error',
+          handle: frame.handle,
+          code: 'unsupported',
+          message: `${frame.type} frames are not supported by this server yet`,
+        })
+        return
+      case 'subscribe':
+      case 'unsubscribe':
+        this.sendFrame({
+          type: 'error',
+          handle: 0,
+          code: 'unsupported',
+          message: `${frame.type} frames are not supported by this server yet`,
+        })
+        return
+      default:
+        if (serverOnlyFrames.has(frame.type)) {
+          this.close(CloseCode.MalformedFrame, `${frame.type} frames are sent by servers only`)
+        } else {
+          this.close(CloseCode.MalformedFrame, `unexpected ${frame.type} frame`)
+        }
+    }
+  }
+
+  #hello(frame: HelloFrame): void | Promise<void> {
+    if (frame.version !== PROTOCOL_VERSION) {
+      this.close(
+        CloseCode.ProtocolVersion,
+        `client speaks protocol version ${frame.version}, server speaks ${PROTOCOL_VERSION}`,
+      )
+      return
+    }
+    if (this.#upgrade.user !== undefined) {
+      this.#accept(this.#upgrade.user, frame.resume)
+      return
+    }
+    const { authenticate } = this.#deps.options
+    if (authenticate === undefined) {
+      const known = this.#deps.recent.lookup(frame.resume, this.#deps.now())
+      this.#accept({ userId: known?.userId ?? createAnonymousUserId() }, frame.resume)
+      return
+    }
+    this.#state = 'authenticating'
+    const request = {
+      headers: this.#upgrade.headers,
+      phase: 'hello' as const,
+      ...(frame.token !== undefined && { token: frame.token }),
+      ...(this.#upgrade.origin !== undefined && { origin: this.#upgrade.origin }),
+    }
+    return runAuthenticate(authenticate, request).then((outcome) => {
+      if (this.#state !== 'authenticating') return
+      if (outcome.kind === 'accepted') this.#accept(outcome.user, frame.resume)
+      else {
+        const reason = outcome.kind === 'refused' ? outcome.reason : 'authentication failed'
+        this.close(CloseCode.Unauthorized, reason)
+      }
+    })
+  }
+
+  #accept(user: AuthenticatedUser, resume: string | undefined): void {
+    this.#deps.timers.clear(this.#helloTimer)
+    this.#helloTimer = undefined
+    this.#user = user
+    this.userId = user.userId
+    this.connectionId = this.#resumedId(resume) ?? createConnectionId()
+    this.#deps.live.set(this.connectionId, this)
+    const now = this.#deps.now()
+    this.#deps.recent.remember(this.connectionId, this.userId, now)
+    this.#state = 'open'
+    this.lastSeen = now
+    this.lastPingAt = now
+    this.sendFrame({
+      type: 'welcome',
+      version: PROTOCOL_VERSION,
+      connectionId: this.connectionId,
+      userId: this.userId,
+      pingIntervalMs: this.#deps.options.pingIntervalMs,
+      maxPayloadBytes: this.#deps.options.maxPayloadBytes,
+    })
+  }
+
+  /**
+   * The connectionId to take over on `hello.resume`, if allowed: the previous connection of
+   * the same user dropped uncleanly within presenceGraceMs, so its presence is still held and
+   * the others see no change. An authenticated user may also displace its own previous socket
+   * that the server still thinks is open (the network changed faster than the heartbeat).
+   * Anonymous clients cannot: connectionIds are visible to room members, so that would let
+   * anyone disconnect anyone.
+   */
+  #resumedId(resume: string | undefined): string | undefined {
+    if (resume === undefined) return undefined
+    const previous = this.#deps.live.get(resume)
+    if (previous !== undefined) {
+      if (this.#deps.options.authenticate === undefined || previous.userId !== this.userId) {
+        return undefined
+      }
+      previous.supersede()
+    }
+    return this.#deps.departures.claim(resume, this.userId) ? resume : undefined
+  }
+
+  /** Ends this connection as if it had dropped: presence held for a resume, socket dropped. */
+  supersede(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.#state = 'closing'
+    this.#release('hold')
+    this.#ws.terminate()
+  }
+
+  /** The membership addressed by `handle`, or an `unknown_room` error sent back. */
+  #membership(handle: number): Membership | undefined {
+    const membership = this.#memberships.get(handle)
+    if (membership === undefined) {
+      // Not fatal: a frame can legitimately race with the client's own leave.
+      this.sendFrame({
+        type: 'error',
+        handle,
+        code: 'unknown_room',
+        message: `no room is joined with handle ${handle}`,
+      })
+    }
+    return membership
+  }
+
+  #deny(handle: number, code: string, reason: string): void {
+    this.sendFrame({ type: 'denied', handle, code, reason })
+  }
+
+  #join(frame: JoinFrame): void | Promise<void> {
+    if (this.#memberships.has(frame.handle)) {
+      this.sendFrame({
+        type: 'error',
+        handle: frame.handle,
+        code: 'handle_in_use',
+        message: `handle ${frame.handle} already addresses a room; leave it first`,
+      })
+      return
+    }
+    if (frame.handle === 0) {
+      this.#deny(0, 'invalid_handle', 'handle 0 is reserved for the connection itself')
+      return
+    }
+    const problem = roomNameProblem(frame.room)
+    if (problem !== undefined) {
+      this.#deny(frame.handle, 'invalid_room', problem)
+      return
+    }
+    const presence = this.#checkPresence(frame.presence ?? {})
+    if (!presence.ok) {
+      this.#deny(frame.handle, 'invalid_presence', presence.reason)
+      return
+    }
+    if (this.#deps.rooms.get(frame.room)?.has(this.connectionId)) {
+      this.#deny(frame.handle, 'already_joined', `room "${frame.room}" is joined on another handle`)
+      return
+    }
+    const rooms = this.#user?.rooms
+    if (rooms === undefined) {
+      this.#enter(frame, 'write', presence)
+      return
+    }
+    let access: RoomAccess | Promise<RoomAccess>
+    try {
+      access = rooms(frame.room)
+    } catch (error) {
+      this.#accessError(frame, error)
+      return
+    }
+    if (!(access instanceof Promise)) {
+      this.#enter(frame, access, presence)
+      return
+    }
+    return access.then(
+      (resolved) => this.#enter(frame, resolved, presence),
+      (error: unknown) => this.#accessError(frame, error),
+    )
+  }
+
+  #accessError(frame: JoinFrame, error: unknown): void {
+    if (this.#state !== 'open') return
+    this.#deps.options.logger.warn(`syncline: rooms("${frame.room}") threw`, error)
+    this.#deny(frame.handle, 'error', 'the permission check failed')
+  }
+
+  #enter(frame: JoinFrame, access: RoomAccess, presence: PresenceValue): void {
+    // The socket may have closed while an async permission check ran.
+    if (this.#state !== 'open') return
+    if (access === false) {
+      this.#deny(frame.handle, 'forbidden', `not allowed to join room "${frame.room}"`)
+      return
+    }
+    if (access !== 'write' && access !== 'read') {
+      this.#deps.options.logger.error(
+        `syncline: rooms("${frame.room}") returned ${String(access)}; expected 'write', 'read' or false`,
+      )
+      this.#deny(frame.handle, 'error', 'the permission check failed')
+      return
+    }
+    const room = this.#deps.rooms.acquire(frame.room)
+    const membership = room.join(this, frame.handle, access, presence)
+    this.#memberships.set(frame.handle, membership)
+    // One message: the client never sees the room without its presence snapshot.
+    this.send(
+      encodeBatch([
+        encodeFrame({ type: 'joined', handle: frame.handle, access }),
+        room.snapshot(frame.handle),
+      ]),
+    )
+  }
+
+  #checkPresence(value: unknown):
+    | { ok: true; value: unknown; json: string }
+    | {
+        ok: false
+        reason: string
+      } {
+    const checked = validatePresence(value, this.#deps.options.maxPresenceBytes)
+    return checked.ok ? { ok: true, value, json: checked.json } : checked
+  }
+
+  #presence(frame: PresenceFrame): void {
+    const membership = this.#membership(frame.handle)
+    if (membership === undefined) return
+    const presence = this.#checkPresence(frame.presence)
+    if (!presence.ok) {
+      this.sendFrame({
+        type: 'error',
+        handle: frame.handle,
+        code: 'invalid_presence',
+        message: presence.reason,
+      })
+      return
+    }
+    membership.room.setPresence(membership, presence)
+  }
+
+  #broadcast(frame: BroadcastFrame): void {
+    const membership = this.#membership(frame.handle)
+    if (membership === undefined) return
+    if (membership.access !== 'write') {
+      this.sendFrame({
+        type: 'error',
+        handle: frame.handle,
+        code: 'read_only',
+        message: 'read-only members cannot broadcast',
+      })
+      return
+    }
+    membership.room.broadcast(membership, frame)
+  }
+
+  /** An unexpected exception in frame handling: a bug, not bad input. Close only this socket. */
+  #fail(error: unknown): void {
+    this.#deps.options.logger.error('syncline: internal error while handling a frame', error)
+    this.close(CloseCode.InternalError, 'internal error')
+  }
+
+  /**
+   * Leaves every room (or holds the presence there for a resume) and stops processing frames;
+   * safe to call more than once: only the first call acts on the memberships.
+   */
+  #release(departure: Departure): void {
+    this.#queue.dispose()
+    this.#deps.timers.clear(this.#helloTimer)
+    this.#helloTimer = undefined
+    if (this.#deps.live.get(this.connectionId) === this) this.#deps.live.delete(this.connectionId)
+    const memberships = [...this.#memberships.values()]
+    this.#memberships.clear()
+    if (departure === 'remove' || memberships.length === 0) {
+      for (const membership of memberships) membership.room.leave(membership)
+      return
+    }
+    const token = {}
+    for (const membership of memberships) membership.room.hold(membership, token)
+    const { connectionId } = this
+    this.#deps.departures.hold(connectionId, this.userId, () => {
+      for (const { room } of memberships) room.releaseHold(connectionId, token)
+    })
+  }
+
+  #teardown(code: number): void {
+    if (this.#state === 'closed') return
+    this.#state = 'closed'
+    // 1006: the socket ended without a close frame. The client may be back in a moment.
+    this.#release(code === CloseCode.Abnormal ? 'hold' : 'remove')
+    this.#deps.timers.clear(this.#terminateTimer)
+    this.#terminateTimer = undefined
+    if (this.connectionId !== '') {
+      this.#deps.recent.remember(this.connectionId, this.userId, this.#deps.now())
+    }
+    this.#deps.onClosed(this)
+  }
+}

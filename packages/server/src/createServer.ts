@@ -1,0 +1,204 @@
+// The server's composition root: one HTTP server and one port for the WebSocket endpoint and
+// health, one heartbeat, one room registry and one bus, with a close() that releases all of
+// them so the process (or a test) can start another server on the same port at once.
+import { createServer as createHttpServer } from 'node:http'
+import type { Duplex } from 'node:stream'
+import { CloseCode } from '@syncline/protocol'
+import { WebSocketServer } from 'ws'
+import { Connection } from './connection'
+import { limits } from './defaults'
+import { Departures } from './departures'
+import { Heartbeat } from './heartbeat'
+import { createRequestHandler } from './httpHandler'
+import { createServerId } from './ids'
+import { createInProcessBus } from './inProcessBus'
+import { resolveOptions, type ServerOptions } from './options'
+import { PresenceTicker } from './presenceTicker'
+import { RecentConnections } from './recentConnections'
+import { RoomRegistry } from './roomRegistry'
+import { TimerSet } from './timers'
+import { handleUpgrade } from './upgrade'
+
+/** Resource counts, for health checks and for tests that prove nothing leaks. */
+export interface ServerStats {
+  /** WebSocket connections not yet fully closed (any state). */
+  connections: number
+  /** Rooms alive on this process. */
+  rooms: number
+  /** Timers owned by the server (heartbeat sweep, hello, close, presence tick and grace). */
+  timers: number
+  /** Connections dropped without a close frame whose presence is held for a resume. */
+  departures: number
+  /** HTTP upgrades still being checked (e.g. awaiting `authenticate`). */
+  pendingUpgrades: number
+}
+
+/** A Syncline server. Create with {@link createServer}. */
+export interface SynclineServer {
+  /** Binds the port. Resolves once connections are accepted; rejects on e.g. EADDRINUSE. */
+  listen(): Promise<void>
+  /** The bound port after `listen()` (useful with `port: 0`); the configured one before. */
+  readonly port: number
+  /**
+   * Graceful shutdown: refuses new connections, closes every socket with 1001 "server
+   * shutting down" (terminating those that do not answer within a second), clears every
+   * timer, leaves the bus and frees the port. Idempotent; resolves when everything is done.
+   */
+  close(): Promise<void>
+  /** Current resource counts. */
+  stats(): ServerStats
+}
+
+/**
+ * Creates a Syncline server. Nothing is bound until {@link SynclineServer.listen}.
+ * Throws if an option is invalid; the message names the option and the accepted values.
+ *
+ * @example
+ * const server = createServer({ port: 4321, allowedOrigins: ['https://app.example.com'] })
+ * await server.listen()
+ */
+export function createServer(options: ServerOptions = {}): SynclineServer {
+  const resolved = resolveOptions(options)
+  const { logger } = resolved
+  const ownsBus = resolved.bus === undefined
+  const bus =
+    resolved.bus ??
+    createInProcessBus({
+      onListenerError: (error) => logger.error('syncline: bus listener', error),
+    })
+  const timers = new TimerSet()
+  const recent = new RecentConnections()
+  const now = () => Date.now()
+  const ticker = new PresenceTicker(timers, resolved.presenceTickMs)
+  const departures = new Departures(timers, resolved.presenceGraceMs)
+  const rooms = new RoomRegistry({
+    bus,
+    serverId: createServerId(),
+    logger,
+    now,
+    presenceTimeoutMs: resolved.presenceTimeoutMs,
+    ticker,
+  })
+  const connections = new Set<Connection>()
+  const live = new Map<string, Connection>()
+  const upgrading = new Set<Duplex>()
+  let state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle'
+  let closePromise: Promise<void> | undefined
+  let onDrained: (() => void) | undefined
+
+  const isClosing = () => state === 'closing' || state === 'closed'
+
+  const heartbeat = new Heartbeat(
+    timers,
+    { pingIntervalMs: resolved.pingIntervalMs, timeoutMs: resolved.presenceTimeoutMs },
+    function* () {
+      for (const connection of connections) if (connection.state === 'open') yield connection
+    },
+    now,
+    (at) => rooms.sweep(at),
+  )
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: resolved.maxPayloadBytes,
+    maxFragments: limits.maxFragments,
+    clientTracking: false,
+    perMessageDeflate: false,
+  })
+
+  const http = createHttpServer(
+    createRequestHandler(() => ({ connections: connections.size, rooms: rooms.size }), isClosing),
+  )
+
+  http.on('upgrade', (request, socket: Duplex, head: Buffer) => {
+    upgrading.add(socket)
+    handleUpgrade(request, socket, head, {
+      options: resolved,
+      wss,
+      isClosing,
+      onConnection: (ws, context) => {
+        const connection = new Connection(ws, context, {
+          options: resolved,
+          rooms,
+          recent,
+          departures,
+          live,
+          timers,
+          now,
+          onClosed: (closed) => {
+            connections.delete(closed)
+            if (connections.size === 0) onDrained?.()
+          },
+        })
+        connections.add(connection)
+      },
+    })
+      .catch((error: unknown) => {
+        logger.error('syncline: upgrade failed', error)
+        socket.destroy()
+      })
+      .finally(() => upgrading.delete(socket))
+  })
+
+  async function shutdown(): Promise<void> {
+    const wasListening = state === 'listening'
+    state = 'closing'
+    heartbeat.stop()
+    const httpClosed = new Promise<void>((resolve) => {
+      if (!wasListening) resolve()
+      else http.close(() => resolve())
+    })
+    http.closeIdleConnections()
+    for (const socket of upgrading) socket.destroy()
+    const drained = new Promise<void>((resolve) => {
+      onDrained = resolve
+      if (connections.size === 0) resolve()
+    })
+    for (const connection of connections) {
+      connection.close(CloseCode.GoingAway, 'server shutting down')
+    }
+    await drained
+    ticker.stop()
+    departures.clear()
+    rooms.disposeAll()
+    timers.clearAll()
+    recent.clear()
+    wss.close()
+    if (ownsBus) await bus.close()
+    http.closeAllConnections()
+    await httpClosed
+    state = 'closed'
+  }
+
+  return {
+    async listen() {
+      if (state !== 'idle') throw new Error(`listen(): the server is already ${state}`)
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject)
+        http.listen(resolved.port, resolved.host, () => {
+          http.off('error', reject)
+          resolve()
+        })
+      })
+      state = 'listening'
+      heartbeat.start()
+    },
+    get port() {
+      const address = http.address()
+      return typeof address === 'object' && address !== null ? address.port : resolved.port
+    },
+    close() {
+      closePromise ??= shutdown()
+      return closePromise
+    },
+    stats() {
+      return {
+        connections: connections.size,
+        rooms: rooms.size,
+        timers: timers.size,
+        departures: departures.size,
+        pendingUpgrades: upgrading.size,
+      }
+    },
+  }
+}
