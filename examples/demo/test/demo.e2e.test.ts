@@ -5,7 +5,11 @@ import { type Browser, chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo } from '../demo.mjs'
 
-const run = serviceAvailable('Chromium', hasChromium(), `apt-get install -y chromium → ${chromiumPath}`)
+const run = serviceAvailable(
+  'Chromium',
+  hasChromium(),
+  `apt-get install -y chromium → ${chromiumPath}`,
+)
 
 describe.runIf(run)('demo page in Chromium', () => {
   let browser: Browser

@@ -9,6 +9,8 @@ export const CloseCode = {
   GoingAway: 1001,
   /** Connection dropped without a close frame (set by the WebSocket implementation). */
   Abnormal: 1006,
+  /** A message broke a transport policy, e.g. split into too many fragments (sent by `ws`). */
+  PolicyViolation: 1008,
   /** A frame exceeded `maxPayloadBytes` (sent by `ws` itself). */
   MessageTooBig: 1009,
   /** Unexpected server error. */

@@ -128,6 +128,7 @@ describe('close codes', () => {
     expect(closeAction(CloseCode.Timeout)).toBe('retry')
     expect(closeAction(CloseCode.RateLimited)).toBe('retry')
     expect(closeAction(CloseCode.MessageTooBig)).toBe('retry')
+    expect(closeAction(CloseCode.PolicyViolation)).toBe('retry')
     expect(closeAction(4999)).toBe('retry')
     expect(closeAction(CloseCode.Unauthorized)).toBe('reauthenticate')
     expect(closeAction(CloseCode.Forbidden)).toBe('fail')
