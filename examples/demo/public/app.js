@@ -1,26 +1,100 @@
-// Vanilla demo page: connection status and a room broadcast between tabs.
-const { createClient } = window.Syncline
+// Vanilla demo page: connection status, presence avatars, live interpolated cursors and a
+// room broadcast between tabs — all from the <script>-tag bundle (global `Syncline`).
+const { createClient, createCursorInterpolator } = window.Syncline
+
+const names = ['Ada', 'Grace', 'Alan', 'Edsger', 'Barbara', 'Donald', 'Margaret', 'Ken']
+const colors = ['#e8590c', '#2f9e44', '#1971c2', '#9c36b5', '#c2255c', '#0c8599', '#f08c00']
+const pick = (list) => list[Math.floor(Math.random() * list.length)]
+const me = { name: pick(names), color: pick(colors) }
 
 const client = createClient({ url: window.SYNCLINE_URL })
-const room = client.join('demo')
+const room = client.join('demo', { presence: { ...me, cursor: null } })
 
-const statusEl = document.getElementById('status')
-const roomStatusEl = document.getElementById('room-status')
-const userEl = document.getElementById('user')
-const messagesEl = document.getElementById('messages')
+const $ = (id) => document.getElementById(id)
 
 client.status.subscribe((status) => {
   const failure = client.failure.get()
-  statusEl.textContent = failure ? `${status}: ${failure.reason}` : status
-  statusEl.dataset.status = status
+  $('status').textContent = failure ? `${status}: ${failure.reason}` : status
+  $('status').dataset.status = status
 })
 client.userId.subscribe((userId) => {
-  userEl.textContent = userId ?? '…'
+  $('user').textContent = userId ? `${me.name} (${userId})` : '…'
 })
 room.status.subscribe((status) => {
-  roomStatusEl.textContent = status
+  $('room-status').textContent = status
 })
 
+/** One interpolated cursor per remote connection (a user with two tabs has two cursors). */
+const cursors = new Map()
+const board = $('board')
+
+// --- Presence: avatars ------------------------------------------------------------------
+function avatar(presence, label) {
+  const el = document.createElement('span')
+  el.className = 'avatar'
+  el.style.background = presence.color ?? '#868e96'
+  el.textContent = (presence.name ?? '?').slice(0, 1)
+  el.title = label
+  return el
+}
+
+room.others.subscribe((others) => {
+  const count = others.length + 1
+  $('count').textContent = `${count} ${count === 1 ? 'person' : 'people'} here`
+  const avatars = [avatar(me, `${me.name} (you)`)]
+  for (const peer of others) {
+    const tabs = peer.connections.length
+    avatars.push(avatar(peer.presence, `${peer.presence.name}${tabs > 1 ? ` (${tabs} tabs)` : ''}`))
+  }
+  $('avatars').replaceChildren(...avatars)
+  renderCursors(others)
+})
+
+// --- Presence: live cursors -------------------------------------------------------------
+board.addEventListener('pointermove', (event) => {
+  const rect = board.getBoundingClientRect()
+  // Relative coordinates, so windows of different sizes agree on where a cursor is.
+  const x = (event.clientX - rect.left) / rect.width
+  const y = (event.clientY - rect.top) / rect.height
+  room.updatePresence({ cursor: { x, y } }) // throttled to 20 updates/s by the SDK
+})
+board.addEventListener('pointerleave', () => room.updatePresence({ cursor: null }))
+
+function renderCursors(others) {
+  const live = new Set()
+  for (const peer of others) {
+    for (const connection of peer.connections) {
+      const { cursor, name, color } = connection.presence
+      if (!cursor) continue
+      live.add(connection.connectionId)
+      let entry = cursors.get(connection.connectionId)
+      if (!entry) {
+        const el = document.createElement('div')
+        el.className = 'cursor'
+        board.append(el)
+        const interpolator = createCursorInterpolator({
+          mode: 'spline',
+          onFrame: ({ x, y }) => {
+            el.style.transform = `translate(${x * board.clientWidth}px, ${y * board.clientHeight}px)`
+          },
+        })
+        entry = { el, interpolator }
+        cursors.set(connection.connectionId, entry)
+      }
+      entry.el.style.setProperty('--color', color ?? '#868e96')
+      entry.el.dataset.name = name ?? '?'
+      entry.interpolator.push(cursor)
+    }
+  }
+  for (const [connectionId, entry] of cursors) {
+    if (live.has(connectionId)) continue
+    entry.interpolator.dispose() // cancels its animation frame
+    entry.el.remove()
+    cursors.delete(connectionId)
+  }
+}
+
+// --- Broadcast ----------------------------------------------------------------------------
 function addMessage(text, from, mine) {
   const li = document.createElement('li')
   li.className = mine ? 'mine' : ''
@@ -28,16 +102,21 @@ function addMessage(text, from, mine) {
   who.className = 'who'
   who.textContent = mine ? 'you' : from
   li.append(who, document.createTextNode(` ${text}`))
-  messagesEl.prepend(li)
+  $('messages').prepend(li)
+}
+
+function nameOf(userId) {
+  const peer = room.others.get().find((p) => p.userId === userId)
+  return peer?.presence.name ?? userId
 }
 
 room.on('event', ({ event, payload, userId }) => {
-  if (event === 'message') addMessage(String(payload.text), userId, false)
+  if (event === 'message') addMessage(String(payload.text), nameOf(userId), false)
 })
 
-document.getElementById('send').addEventListener('submit', (e) => {
+$('send').addEventListener('submit', (e) => {
   e.preventDefault()
-  const input = document.getElementById('text')
+  const input = $('text')
   const text = input.value.trim()
   if (!text) return
   room.broadcast('message', { text })

@@ -11,14 +11,14 @@ const run = serviceAvailable(
   `apt-get install -y chromium → ${chromiumPath}`,
 )
 
-describe.runIf(run)('demo page in Chromium', () => {
+describe.runIf(run)('demo page in Chromium', { timeout: 60_000 }, () => {
   let browser: Browser
   let demo: { webUrl: string; close(): Promise<void> }
 
   beforeAll(async () => {
     demo = await startDemo({ webPort: 0, syncPort: 0 })
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs })
-  })
+  }, 60_000)
   afterAll(async () => {
     await browser?.close()
     await demo?.close()
@@ -39,6 +39,43 @@ describe.runIf(run)('demo page in Chromium', () => {
     await b.locator('#messages li', { hasText: 'hello from tab A' }).waitFor()
     expect(await a.locator('#messages li.mine').count()).toBe(1)
     expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it("shows who is here and moves the other tab's cursor", async () => {
+    const context = await browser.newContext({ viewport: { width: 900, height: 800 } })
+    const [a, b] = [await context.newPage(), await context.newPage()]
+    for (const page of [a, b]) await page.goto(demo.webUrl)
+    for (const page of [a, b]) await page.locator('#count', { hasText: '2 people here' }).waitFor()
+    expect(await a.locator('#avatars .avatar').count()).toBe(2)
+
+    await a.bringToFront() // input events wait for a frame, and background tabs get none
+    const box = await a.locator('#board').boundingBox()
+    if (!box) throw new Error('board not visible')
+    await a.mouse.move(box.x + box.width * 0.25, box.y + box.height * 0.5)
+    await a.mouse.move(box.x + box.width * 0.75, box.y + box.height * 0.5, { steps: 10 })
+    const cursor = b.locator('#board .cursor')
+    await cursor.waitFor({ state: 'attached' })
+    // The interpolated cursor settles where A's pointer stopped (relative coordinates).
+    await b.waitForFunction(
+      () => {
+        const el = document.querySelector<HTMLElement>('#board .cursor')
+        const board = document.querySelector<HTMLElement>('#board')
+        if (!el || !board) return false
+        const match = /translate\(([-\d.]+)px, ([-\d.]+)px\)/.exec(el.style.transform)
+        if (!match) return false
+        const x = Number(match[1]) / board.clientWidth
+        return Math.abs(x - 0.75) < 0.02
+      },
+      undefined,
+      { polling: 50 },
+    )
+    await b.screenshot({ path: `${process.env.DEMO_SCREENSHOT_DIR ?? '/tmp'}/syncline-demo.png` })
+
+    // A leaves: B sees one person again and the cursor is gone.
+    await a.close()
+    await b.locator('#count', { hasText: '1 person here' }).waitFor()
+    expect(await b.locator('#board .cursor').count()).toBe(0)
     await context.close()
   })
 })
