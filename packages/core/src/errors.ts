@@ -13,6 +13,8 @@ export type SynclineErrorCode =
   | 'url_failed'
   /** The `auth` provider threw or returned something that is not a string. */
   | 'auth_failed'
+  /** A connection attempt ended before the server accepted it (refused upgrade, server down); retried. */
+  | 'connection_failed'
   /** A frame would exceed the server's `maxPayloadBytes`; it was not sent. */
   | 'payload_too_large'
   /** The server sent bytes that are not a valid frame, or frames out of protocol order. */

@@ -5,6 +5,8 @@ export { backoffCap, backoffDelay } from './backoff'
 export { createClient, SynclineClient } from './client'
 export type { ClientEvents, ClientStatus, DroppedInfo, Failure } from './connection'
 export * as defaults from './defaults'
+export type { DocLink, DocSyncErrorStage, DocSyncOptions } from './docSync'
+export { DocSync, remoteOrigin } from './docSync'
 export type { Cleanup, Environment, EventTargetLike, PageEvent, SetupFn } from './environment'
 export {
   browserOnlineSetup,
@@ -39,6 +41,7 @@ export type {
 } from './options'
 export type { Peer, PeerConnection } from './presence'
 export { selectOthers, shallow } from './presence'
+export { connectionClientId } from './presenceAwareness'
 export type {
   Presence,
   RoomError,
@@ -50,5 +53,7 @@ export type {
 export { Room } from './room'
 export type { Throttled, ThrottleOptions } from './throttle'
 export { throttle } from './throttle'
+export type { UndoManager, UndoManagerOptions, UndoScope } from './undo'
+export { createUndoManager } from './undo'
 export type { WatchdogOptions } from './watchdog'
 export { Watchdog } from './watchdog'

@@ -1,6 +1,8 @@
 // What a user holds after `client.join()`: the room's observable state and its verbs. The
 // transport (handles, join frames, the offline queue) lives in roomRegistry.ts; a Room only
-// turns verbs into intents and frames into state, so it stays testable on its own.
+// turns verbs into intents and frames into state, so it stays testable on its own. The
+// document (a Y.Doc with its DocSync and Awareness) is created only when asked for, so rooms
+// used for presence and broadcasts alone never pay for Yjs.
 import type {
   Access,
   EventFrame,
@@ -9,6 +11,9 @@ import type {
 } from '@syncline/protocol'
 import EventEmitter from 'eventemitter3'
 import { atom, batch, type ReadableAtom } from 'nanostores'
+import type { Awareness } from 'y-protocols/awareness'
+import * as Y from 'yjs'
+import { type DocLink, DocSync } from './docSync'
 import { SynclineError } from './errors'
 import { isPlainJsonObject, toJson } from './options'
 import {
@@ -22,7 +27,14 @@ import {
   selfOf,
   stabilizePeers,
 } from './presence'
+import { PresenceAwareness } from './presenceAwareness'
 import { type Throttled, throttle } from './throttle'
+import {
+  createUndoManager,
+  type UndoManager,
+  type UndoManagerOptions,
+  type UndoScope,
+} from './undo'
 
 /** Room state. `synced`: join confirmed and every gate (presence snapshot, document) passed. */
 export type RoomStatus = 'joining' | 'syncing' | 'synced' | 'reconnecting' | 'left' | 'denied'
@@ -69,6 +81,11 @@ export interface RoomTransport {
   resync(room: Room): void
   /** Who this client is on the current connection. */
   identity(): { userId: string | null; connectionId: string | null }
+  /**
+   * A link that sends `doc` frames directly on the room's current handle and socket (never
+   * through the offline queue); it throws once that handle is gone.
+   */
+  docLink(room: Room): DocLink
 }
 
 /** How a room is set up at join. @internal */
@@ -107,6 +124,14 @@ export class Room<P extends Presence = Presence> {
   readonly #others = atom<Peer<P>[]>([])
   readonly #sendPresence: Throttled<[]>
 
+  #doc: Y.Doc | null = null
+  #sync: DocSync | null = null
+  #awareness: PresenceAwareness | null = null
+  readonly #hasPendingWrites = atom(false)
+  readonly #undoManagers = new Set<UndoManager>()
+  /** Unsubscribers of the document's atoms and of the awareness mirroring. */
+  #docListeners: (() => void)[] = []
+
   /** @internal Created by the registry; use `client.join`. */
   constructor(name: string, transport: RoomTransport, setup: RoomSetup) {
     this.name = name
@@ -129,6 +154,90 @@ export class Room<P extends Presence = Presence> {
    */
   get others(): ReadableAtom<Peer<P>[]> {
     return this.#others
+  }
+
+  /**
+   * The room's Y.Doc, kept in sync with the server. Created on first access (or by
+   * `client.join(name, { doc: true })`); rooms that never touch it never create one. From then
+   * on every join and rejoin asks for the document, and `status` reaches `synced` only once the
+   * server has sent its state and acknowledged every local edit made before.
+   *
+   * Accessed for the first time while the room is already joined, it sends sync step 1 on the
+   * current handle at once instead of re-joining (a re-join would make the others see a leave):
+   * the server treats a `doc` frame on a handle joined without the document flag as a request
+   * for the document. `status` goes back to `syncing` until that exchange completes.
+   *
+   * Edits made offline stay in the doc and reach the server merged into one update during the
+   * next connection's state-vector exchange. The doc is destroyed when the room is left.
+   */
+  get doc(): Y.Doc {
+    if (this.#doc !== null) return this.#doc
+    this.#assertOpen('create the document')
+    return this.#createDoc()
+  }
+
+  /**
+   * A y-protocols Awareness on {@link doc}, mirroring presence, for editor bindings
+   * (y-prosemirror, y-codemirror.next, y-monaco). The local state IS this connection's presence:
+   * `awareness.setLocalStateField('cursor', c)` sends presence (throttled) like
+   * `updatePresence({ cursor: c })`, and `updatePresence` shows up as the local state. Every
+   * connection of `others` appears in `getStates()` under a clientID derived from its
+   * connectionId, with `change`/`update` events (origin `remoteOrigin`). No awareness frames
+   * travel: presence is the wire format, and liveness is the server's presence timeout, so the
+   * Awareness' own 30 s expiry timer is switched off. Creates the doc if needed.
+   */
+  get awareness(): Awareness {
+    if (this.#awareness !== null) return this.#awareness.awareness
+    const doc = this.doc
+    this.#assertOpen('create the awareness')
+    const bridge = new PresenceAwareness(
+      doc,
+      {
+        setPresence: (presence) => this.#replacePresence(presence),
+        isOpen: () => !this.closed,
+        onError: (error) =>
+          this.#emitter.emit(
+            'error',
+            error instanceof SynclineError
+              ? error
+              : new SynclineError('invalid_argument', String(error), { cause: error }),
+          ),
+      },
+      this.#localPresence,
+    )
+    this.#awareness = bridge
+    this.#docListeners.push(
+      this.#self.subscribe((self) => bridge.setLocal(self.presence)),
+      this.#others.subscribe((others) =>
+        bridge.setRemote(others.flatMap((peer) => peer.connections)),
+      ),
+    )
+    return bridge.awareness
+  }
+
+  /**
+   * True while local document edits are not yet acknowledged by the server (also while offline
+   * with edits waiting). Always false for a room without a document. Use it for "saving…"
+   * indicators and to warn before unload; unlike `status`, it reacts to every edit.
+   */
+  get hasPendingWrites(): ReadableAtom<boolean> {
+    return this.#hasPendingWrites
+  }
+
+  /**
+   * An undo manager over `scope` (default: the whole {@link doc}) that only undoes this user's
+   * edits, never a collaborator's; see `createUndoManager`. Destroyed with the room.
+   */
+  undoManager(scope?: UndoScope, options?: UndoManagerOptions): UndoManager {
+    this.#assertOpen('create an undo manager')
+    const manager = createUndoManager(scope ?? this.doc, options)
+    const destroy = manager.destroy
+    this.#undoManagers.add(manager)
+    manager.destroy = () => {
+      this.#undoManagers.delete(manager)
+      destroy()
+    }
+    return manager
   }
 
   /**
@@ -248,9 +357,29 @@ export class Room<P extends Presence = Presence> {
 
   // ---- Driven by the registry. ----
 
-  /** Gates this room waits for after `joined`; the document gate joins this list later. */
+  /** Gates this room waits for after `joined`: the document only once the room has one. */
   #requiredGates(): SyncGate[] {
-    return ['presence']
+    return this.#sync === null ? ['presence'] : ['presence', 'doc']
+  }
+
+  /** Whether join frames must ask for the document. @internal */
+  _hasDoc(): boolean {
+    return this.#doc !== null
+  }
+
+  /** `client.join(name, { doc: true })`: create the document before the join goes out. @internal */
+  _ensureDoc(): void {
+    if (!this.closed) void this.doc
+  }
+
+  /** A `doc` frame (y-protocols sync message) arrived. @internal */
+  _docMessage(message: Uint8Array): void {
+    this.#sync?.receive(message)
+  }
+
+  /** The server applied our `doc` frame `seq`. @internal */
+  _ack(seq: number): void {
+    this.#sync?.ack(seq)
   }
 
   /** The presence a join frame announces: the current local one. @internal */
@@ -262,6 +391,8 @@ export class Room<P extends Presence = Presence> {
   _joinSent(): void {
     this.#joined = false
     this.#passedGates.clear()
+    // The previous handle is dead: what was in flight on it travels with the next exchange.
+    this.#sync?.disconnect()
     // The join carries the current presence: a pending throttled send would only repeat it.
     this.#sendPresence.cancel()
     // Diffs of the old connection mean nothing now; the list itself stays until the snapshot.
@@ -282,6 +413,8 @@ export class Room<P extends Presence = Presence> {
       this.#self.set(this.#computeSelf())
       this.#updateSyncStatus()
     })
+    // Sync step 1 goes out right after `joined`; the 'doc' gate passes when DocSync is synced.
+    this.#sync?.connect(this.#transport.docLink(this))
   }
 
   /** A gate passed (presence snapshot applied, document synced). @internal */
@@ -321,6 +454,7 @@ export class Room<P extends Presence = Presence> {
     if (this.closed) return
     const wasJoined = this.#joined || this.#status.get() !== 'joining'
     this.#joined = false
+    this.#sync?.disconnect()
     if (wasJoined) this.#status.set('reconnecting')
   }
 
@@ -350,6 +484,40 @@ export class Room<P extends Presence = Presence> {
     this.#status.set(this.#pendingGates.size === 0 ? 'synced' : 'syncing')
   }
 
+  #createDoc(): Y.Doc {
+    const doc = new Y.Doc()
+    const sync = new DocSync(doc, {
+      ownsDoc: true,
+      onError: (error) => this.#emitter.emit('error', error),
+    })
+    this.#doc = doc
+    this.#sync = sync
+    this.#docListeners.push(
+      sync.hasPendingWrites.subscribe((pending) => this.#hasPendingWrites.set(pending)),
+      sync.synced.listen((synced) => {
+        // Only the first sync after a join counts: later edits show in hasPendingWrites, not status.
+        if (synced) this._gatePassed('doc')
+      }),
+    )
+    if (this.#joined) {
+      // Already joined without the document: ask for it on this handle (see `doc`).
+      this.#passedGates.delete('doc')
+      this.#pendingGates.add('doc')
+      this.#updateSyncStatus()
+      sync.connect(this.#transport.docLink(this))
+    }
+    return doc
+  }
+
+  /** The awareness replaced its local state: make it the presence (keys it lacks are removed). */
+  #replacePresence(presence: Record<string, unknown>): void {
+    const patch: Record<string, unknown> = { ...presence }
+    for (const key of Object.keys(this.#localPresence)) {
+      if (!Object.hasOwn(presence, key)) patch[key] = undefined
+    }
+    this.updatePresence(patch as Partial<P>)
+  }
+
   #flushPresence(): void {
     if (this.closed) return
     const presence = this.#localPresence
@@ -367,6 +535,12 @@ export class Room<P extends Presence = Presence> {
   /** Releases listeners and timers; the atoms keep their last value for late readers. */
   #dispose(): void {
     this.#sendPresence.cancel()
+    for (const stop of this.#docListeners) stop()
+    this.#docListeners = []
+    for (const manager of [...this.#undoManagers]) manager.destroy()
+    this.#awareness?.destroy()
+    // ownsDoc: destroys the Y.Doc too; nothing of the document outlives the room.
+    this.#sync?.destroy()
     this.#others.set([])
     this.#emitter.removeAllListeners()
   }

@@ -5,6 +5,7 @@
 import { encodeFrame, type Frame } from '@syncline/protocol'
 import type EventEmitter from 'eventemitter3'
 import type { ClientEvents, Connection } from './connection'
+import type { DocLink } from './docSync'
 import { SynclineError } from './errors'
 import { type DropReason, OfflineQueue, type QueueEntry } from './offlineQueue'
 import { Room, type RoomIntent } from './room'
@@ -21,7 +22,6 @@ interface Entry {
   handle: number | undefined
   /** The server answered `joined` for `handle`. */
   joined: boolean
-  doc: boolean
 }
 
 /** Options the registry takes from the client. */
@@ -65,6 +65,8 @@ export class RoomRegistry {
     const existing = this.#entries.get(name)
     if (existing) {
       existing.refs++
+      // A later holder may want the document the first one did not ask for.
+      if (options.doc) existing.room._ensureDoc()
       return existing.room
     }
     const room: Room = new Room(
@@ -78,12 +80,14 @@ export class RoomRegistry {
           userId: this.#connection().userId.get(),
           connectionId: this.#connection().connectionId.get(),
         }),
+        docLink: (target) => this.#docLink(target),
       },
       { presence: options.presence, presenceThrottleMs: options.presenceThrottleMs },
     )
-    const entry: Entry = { room, refs: 1, handle: undefined, joined: false, doc: options.doc }
+    const entry: Entry = { room, refs: 1, handle: undefined, joined: false }
     this.#entries.set(name, entry)
     this.#byRoom.set(room, entry)
+    if (options.doc) room._ensureDoc()
     if (this.#connection().isOpen) this.#sendJoin(entry)
     return room
   }
@@ -127,6 +131,12 @@ export class RoomRegistry {
       case 'presenceSnapshot':
       case 'presenceDiff':
         entry.room._presence(frame)
+        return
+      case 'doc':
+        entry.room._docMessage(frame.message)
+        return
+      case 'ack':
+        entry.room._ack(frame.seq)
         return
       case 'error': {
         const error = new SynclineError(
@@ -181,7 +191,8 @@ export class RoomRegistry {
       type: 'join',
       handle,
       room: entry.room.name,
-      doc: entry.doc,
+      // Asked again on every rejoin: the server forgets a handle's subscriptions with its socket.
+      doc: entry.room._hasDoc(),
       presence: entry.room._joinPresence(),
     }
     if (!this.#connection().send(frame)) return
@@ -198,6 +209,39 @@ export class RoomRegistry {
     const entry = this.#byRoom.get(room)
     if (entry?.handle === undefined || !entry.joined) return
     this.#connection().send({ type: 'presenceResync', handle: entry.handle })
+  }
+
+  /**
+   * Document frames bypass the offline queue: a link belongs to one handle on one socket, and
+   * what could not be sent on it travels in the next state-vector exchange, merged.
+   */
+  #docLink(room: Room): DocLink {
+    const entry = this.#byRoom.get(room)
+    const handle = entry?.handle
+    return {
+      send: (seq, message) => {
+        if (
+          entry === undefined ||
+          handle === undefined ||
+          entry.handle !== handle ||
+          !entry.joined
+        ) {
+          throw new Error(`room "${room.name}" is no longer joined on this connection`)
+        }
+        const bytes = encodeFrame({ type: 'doc', handle, seq, message })
+        const connection = this.#connection()
+        if (bytes.byteLength > connection.maxPayloadBytes) {
+          throw new SynclineError(
+            'payload_too_large',
+            `A document update of ${bytes.byteLength} bytes in room "${room.name}" exceeds the server's maxPayloadBytes (${connection.maxPayloadBytes}); it was not sent and stays pending. Split large imports into several transactions.`,
+            { details: { bytes: bytes.byteLength, limit: connection.maxPayloadBytes } },
+          )
+        }
+        if (!connection.sendBytes(bytes)) {
+          throw new Error(`the socket of room "${room.name}" is closed`)
+        }
+      },
+    }
   }
 
   #send(room: Room, intent: RoomIntent): void {

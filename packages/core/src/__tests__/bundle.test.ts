@@ -21,6 +21,8 @@ describe.skipIf(!built)('browser bundle (dist/syncline.global.js)', () => {
       TextEncoder,
       TextDecoder,
       URL,
+      // Every browser has it, secure context or not; Yjs draws client ids from it at load.
+      crypto: globalThis.crypto,
     }
     context.window = context
     runInNewContext(readFileSync(bundlePath, 'utf8'), context)
@@ -28,6 +30,8 @@ describe.skipIf(!built)('browser bundle (dist/syncline.global.js)', () => {
     expect(typeof Syncline.createClient).toBe('function')
     expect(typeof Syncline.throttle).toBe('function')
     expect(typeof Syncline.createCursorInterpolator).toBe('function')
+    expect(typeof Syncline.DocSync).toBe('function')
+    expect(typeof Syncline.createUndoManager).toBe('function')
     const client = Syncline.createClient({
       url: 'wss://example.test',
       environment: Syncline.createEnvironment(),
@@ -35,6 +39,11 @@ describe.skipIf(!built)('browser bundle (dist/syncline.global.js)', () => {
     await new Promise((resolve) => setTimeout(resolve, 0))
     server.last.welcome()
     expect(client.status.get()).toBe('connected')
+    // Yjs is bundled: a room document works from the plain script too.
+    const room = client.join('r', { doc: true })
+    room.doc.getText('t').insert(0, 'hi')
+    expect(room.doc.getText('t').toString()).toBe('hi')
+    expect(room.hasPendingWrites.get()).toBe(true)
     client.destroy()
   })
 })
