@@ -13,6 +13,7 @@ const Kind = {
   presenceRemove: 2,
   presenceQuery: 3,
   presenceRefresh: 4,
+  docUpdate: 5,
 } as const
 
 /**
@@ -59,6 +60,22 @@ export interface BusPresenceRefreshMessage {
   connectionIds: string[]
 }
 
+/**
+ * A Yjs update applied to the room's document on `origin` (from one of its clients). Receivers
+ * that have the document loaded apply it (and relay it to their members) without re-publishing.
+ *
+ * Like everything on the bus this is at-most-once (Redis Pub/Sub, core NATS): a lost update
+ * leaves another process's copy behind until a later update depends on it or the document is
+ * reloaded. Clients still converge with the process they talk to, and the store receives the
+ * update from the process that accepted it. A state-vector resync between processes (see
+ * `Room.documentStateVector`) is the hook for closing such gaps; it is not wired yet.
+ */
+export interface BusDocUpdateMessage {
+  kind: 'docUpdate'
+  origin: string
+  update: Uint8Array
+}
+
 /** Any bus message. */
 export type BusMessage =
   | BusEventMessage
@@ -66,6 +83,7 @@ export type BusMessage =
   | BusPresenceRemoveMessage
   | BusPresenceQueryMessage
   | BusPresenceRefreshMessage
+  | BusDocUpdateMessage
 
 /** The topic carrying a room's traffic. */
 export function roomTopic(room: string): string {
@@ -96,6 +114,9 @@ export function encodeBusMessage(message: BusMessage): Uint8Array {
     case 'presenceRefresh':
       encoding.writeVarUint(encoder, message.connectionIds.length)
       for (const id of message.connectionIds) encoding.writeVarString(encoder, id)
+      break
+    case 'docUpdate':
+      encoding.writeVarUint8Array(encoder, message.update)
       break
   }
   return encoding.toUint8Array(encoder)
@@ -132,6 +153,8 @@ function readBody(decoder: decoding.Decoder, kind: number, origin: string): BusM
       if (connectionIds.length !== count) return undefined
       return { kind: 'presenceRefresh', origin, connectionIds }
     }
+    case Kind.docUpdate:
+      return { kind: 'docUpdate', origin, update: decoding.readVarUint8Array(decoder) }
     default:
       return undefined
   }

@@ -3,8 +3,10 @@
 // releases everything the connection holds whatever way it ends.
 import type { IncomingHttpHeaders } from 'node:http'
 import {
+  type Access,
   type BroadcastFrame,
   CloseCode,
+  type DocFrame,
   decodeFrame,
   encodeBatch,
   encodeFrame,
@@ -27,9 +29,11 @@ import type { AuthenticatedUser, ResolvedOptions, RoomAccess } from './options'
 import { validatePresence } from './presence'
 import { createTokenBucket, type TokenBucket, takeTokens } from './rateLimiter'
 import type { RecentConnections } from './recentConnections'
-import type { Membership, PresenceValue, RoomPeer } from './room'
+import type { Membership, PresenceValue, Room, RoomPeer } from './room'
+import { roomNameProblem } from './roomName'
 import type { RoomRegistry } from './roomRegistry'
 import { SerialQueue } from './serialQueue'
+import { MalformedSyncMessageError } from './syncMessage'
 import type { TimerHandle, TimerSet } from './timers'
 
 /** What the HTTP upgrade learned about the connection. */
@@ -82,20 +86,14 @@ function toBytes(data: RawData): Uint8Array {
   return data instanceof ArrayBuffer ? new Uint8Array(data) : data
 }
 
-function roomNameProblem(room: string): string | undefined {
-  if (room === '') return 'room name must not be empty'
-  if (room.length > limits.maxRoomNameLength) {
-    return `room name must be at most ${limits.maxRoomNameLength} characters`
-  }
-  return undefined
-}
-
 /** A client connection; created by the server for each accepted WebSocket upgrade. */
 export class Connection implements RoomPeer, HeartbeatTarget {
   /** Assigned when the hello is accepted; empty before. */
   connectionId = ''
   /** Assigned when the hello is accepted; empty before. */
   userId = ''
+  /** {@inheritDoc RoomPeer.protocol} */
+  readonly protocol = 'native' as const
   /** When the last frame arrived, ms (read by the heartbeat). */
   lastSeen: number
   /** When the server last pinged, ms (read by the heartbeat). */
@@ -132,8 +130,10 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     ws.on('message', (data, isBinary) => this.#onMessage(data, isBinary))
     ws.on('close', (code) => this.#teardown(code))
     // ws reports protocol violations (e.g. a message over maxPayload) as an error and then
-    // closes the socket itself (1009, 1002…); the close event does the cleanup.
-    ws.on('error', () => {})
+    // closes the socket itself (1009, 1002…). It stops reading, so the peer's close frame is
+    // never seen and the close event reports 1006: release here, so the presence of a peer that
+    // broke the protocol goes at once instead of being held for a resume.
+    ws.on('error', () => this.#violated())
   }
 
   /** Where the connection is in its life. */
@@ -154,6 +154,11 @@ export class Connection implements RoomPeer, HeartbeatTarget {
   /** Encodes and sends one frame. */
   sendFrame(frame: Frame): void {
     this.send(encodeFrame(frame))
+  }
+
+  /** {@inheritDoc TickRecipient.sendTick} */
+  sendTick(frames: Uint8Array[]): void {
+    this.send(encodeBatch(frames))
   }
 
   /** {@inheritDoc HeartbeatTarget.ping} */
@@ -255,6 +260,7 @@ export class Connection implements RoomPeer, HeartbeatTarget {
         return
       }
       case 'doc':
+        return this.#doc(frame)
       case 'awareness':
         if (this.#membership(frame.handle) === undefined) return
         this.sendFrame({
@@ -415,10 +421,7 @@ export class Connection implements RoomPeer, HeartbeatTarget {
       return
     }
     const rooms = this.#user?.rooms
-    if (rooms === undefined) {
-      this.#enter(frame, 'write', presence)
-      return
-    }
+    if (rooms === undefined) return this.#enter(frame, 'write', presence)
     let access: RoomAccess | Promise<RoomAccess>
     try {
       access = rooms(frame.room)
@@ -426,10 +429,7 @@ export class Connection implements RoomPeer, HeartbeatTarget {
       this.#accessError(frame, error)
       return
     }
-    if (!(access instanceof Promise)) {
-      this.#enter(frame, access, presence)
-      return
-    }
+    if (!(access instanceof Promise)) return this.#enter(frame, access, presence)
     return access.then(
       (resolved) => this.#enter(frame, resolved, presence),
       (error: unknown) => this.#accessError(frame, error),
@@ -442,7 +442,7 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     this.#deny(frame.handle, 'error', 'the permission check failed')
   }
 
-  #enter(frame: JoinFrame, access: RoomAccess, presence: PresenceValue): void {
+  #enter(frame: JoinFrame, access: RoomAccess, presence: PresenceValue): void | Promise<void> {
     // The socket may have closed while an async permission check ran.
     if (this.#state !== 'open') return
     if (access === false) {
@@ -457,7 +457,36 @@ export class Connection implements RoomPeer, HeartbeatTarget {
       return
     }
     const room = this.#deps.rooms.acquire(frame.room)
-    const membership = room.join(this, frame.handle, access, presence)
+    if (!frame.doc || room.documentLoaded) {
+      this.#joinRoom(room, frame, access, presence)
+      return
+    }
+    // The document is loaded before the join is confirmed, so the client's sync step 1 is
+    // answered from the stored state (never "synced" against an empty doc). The reservation
+    // keeps the room alive meanwhile; concurrent joins share one load.
+    room.reserve()
+    return (room.loadDocument() ?? Promise.resolve()).then(
+      () => {
+        try {
+          if (this.#state === 'open') this.#joinRoom(room, frame, access, presence)
+        } finally {
+          room.release()
+        }
+      },
+      () => {
+        room.release()
+        if (this.#state !== 'open') return
+        this.#deny(
+          frame.handle,
+          'load_failed',
+          `the document of room "${frame.room}" could not be loaded; try again later`,
+        )
+      },
+    )
+  }
+
+  #joinRoom(room: Room, frame: JoinFrame, access: Access, presence: PresenceValue): void {
+    const membership = room.join(this, frame.handle, access, presence, frame.doc)
     this.#memberships.set(frame.handle, membership)
     // One message: the client never sees the room without its presence snapshot.
     this.send(
@@ -466,6 +495,64 @@ export class Connection implements RoomPeer, HeartbeatTarget {
         room.snapshot(frame.handle),
       ]),
     )
+  }
+
+  /**
+   * A `doc` frame: the first one on a membership joined without the document loads it (the
+   * frame waits, like every later frame of this connection); then the sync message is handled.
+   */
+  #doc(frame: DocFrame): void | Promise<void> {
+    const membership = this.#membership(frame.handle)
+    if (membership === undefined) return
+    const loading = membership.room.useDocument(membership)
+    if (loading === undefined) {
+      this.#sync(membership, frame)
+      return
+    }
+    return loading.then(
+      () => this.#sync(membership, frame),
+      () => {
+        if (this.#state !== 'open') return
+        this.sendFrame({
+          type: 'error',
+          handle: frame.handle,
+          code: 'load_failed',
+          message: `the document of room "${membership.room.name}" could not be loaded; send again to retry`,
+        })
+      },
+    )
+  }
+
+  #sync(membership: Membership, frame: DocFrame): void {
+    if (this.#state !== 'open' || this.#memberships.get(frame.handle) !== membership) return
+    if (!membership.document) return
+    let outcome: ReturnType<Room['receiveSync']>
+    try {
+      outcome = membership.room.receiveSync(membership, frame.message, true)
+    } catch (error) {
+      if (!(error instanceof MalformedSyncMessageError)) throw error
+      this.close(CloseCode.MalformedFrame, error.message)
+      return
+    }
+    const frames = outcome.replies.map((message) =>
+      encodeFrame({ type: 'doc', handle: frame.handle, seq: 0, message }),
+    )
+    if (outcome.readOnlyDropped) {
+      frames.push(
+        encodeFrame({
+          type: 'error',
+          handle: frame.handle,
+          code: 'read_only',
+          message: 'read-only members cannot change the document; the update was dropped',
+        }),
+      )
+    }
+    // Acked after applying and handing the update to persistence; dropped writes too, so a
+    // read-only client's pending-writes state settles.
+    if (frame.seq > 0)
+      frames.push(encodeFrame({ type: 'ack', handle: frame.handle, seq: frame.seq }))
+    if (frames.length === 1) this.send(frames[0] as Uint8Array)
+    else if (frames.length > 1) this.send(encodeBatch(frames))
   }
 
   #checkPresence(value: unknown):
@@ -536,6 +623,16 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     this.#deps.departures.hold(connectionId, this.userId, () => {
       for (const { room } of memberships) room.releaseHold(connectionId, token)
     })
+  }
+
+  #violated(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return
+    this.#state = 'closing'
+    this.#release('remove')
+    this.#terminateTimer = this.#deps.timers.timeout(
+      () => this.#ws.terminate(),
+      limits.closeGraceMs,
+    )
   }
 
   #teardown(code: number): void {

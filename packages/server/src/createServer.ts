@@ -1,6 +1,7 @@
-// The server's composition root: one HTTP server and one port for the WebSocket endpoint and
-// health, one heartbeat, one room registry and one bus, with a close() that releases all of
-// them so the process (or a test) can start another server on the same port at once.
+// The server's composition root: one HTTP server and one port for the WebSocket endpoints and
+// health, one heartbeat, one room registry, one bus and one document store, with a close() that
+// flushes documents and releases all of them so the process (or a test) can start another
+// server on the same port at once.
 import { createServer as createHttpServer } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { CloseCode } from '@syncline/protocol'
@@ -12,12 +13,14 @@ import { Heartbeat } from './heartbeat'
 import { createRequestHandler } from './httpHandler'
 import { createServerId } from './ids'
 import { createInProcessBus } from './inProcessBus'
+import { createMemoryStore } from './memoryStore'
 import { resolveOptions, type ServerOptions } from './options'
 import { PresenceTicker } from './presenceTicker'
 import { RecentConnections } from './recentConnections'
 import { RoomRegistry } from './roomRegistry'
 import { TimerSet } from './timers'
 import { handleUpgrade } from './upgrade'
+import { YjsConnection } from './yjsConnection'
 
 /** Resource counts, for health checks and for tests that prove nothing leaks. */
 export interface ServerStats {
@@ -31,6 +34,11 @@ export interface ServerStats {
   departures: number
   /** HTTP upgrades still being checked (e.g. awaiting `authenticate`). */
   pendingUpgrades: number
+  /**
+   * Room documents alive: loading, loaded (including those waiting out
+   * `documentUnloadDelayMs`), or flushing their last writes after an unload.
+   */
+  documents: number
 }
 
 /** A Syncline server. Create with {@link createServer}. */
@@ -41,8 +49,10 @@ export interface SynclineServer {
   readonly port: number
   /**
    * Graceful shutdown: refuses new connections, closes every socket with 1001 "server
-   * shutting down" (terminating those that do not answer within a second), clears every
-   * timer, leaves the bus and frees the port. Idempotent; resolves when everything is done.
+   * shutting down" (terminating those that do not answer within a second), flushes every
+   * room's document to the store, closes the store if the server created it (a store passed
+   * in is left open: it is the caller's, and may be shared), clears every timer, leaves the bus
+   * and frees the port. Idempotent; resolves when everything is done.
    */
   close(): Promise<void>
   /** Current resource counts. */
@@ -66,6 +76,8 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
     createInProcessBus({
       onListenerError: (error) => logger.error('syncline: bus listener', error),
     })
+  const ownsStore = resolved.store === undefined
+  const store = resolved.store ?? createMemoryStore()
   const timers = new TimerSet()
   const recent = new RecentConnections()
   const now = () => Date.now()
@@ -78,8 +90,12 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
     now,
     presenceTimeoutMs: resolved.presenceTimeoutMs,
     ticker,
+    timers,
+    store,
+    persistence: resolved.persistence,
+    documentUnloadDelayMs: resolved.documentUnloadDelayMs,
   })
-  const connections = new Set<Connection>()
+  const connections = new Set<Connection | YjsConnection>()
   const live = new Map<string, Connection>()
   const upgrading = new Set<Duplex>()
   let state: 'idle' | 'listening' | 'closing' | 'closed' = 'idle'
@@ -132,6 +148,19 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
         })
         connections.add(connection)
       },
+      onYjsConnection: (ws, context) => {
+        const connection = new YjsConnection(ws, context, {
+          options: resolved,
+          rooms,
+          timers,
+          now,
+          onClosed: (closed) => {
+            connections.delete(closed)
+            if (connections.size === 0) onDrained?.()
+          },
+        })
+        connections.add(connection)
+      },
     })
       .catch((error: unknown) => {
         logger.error('syncline: upgrade failed', error)
@@ -164,6 +193,11 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
     timers.clearAll()
     recent.clear()
     wss.close()
+    // Every document's last batch is written before the store (if ours) closes.
+    await rooms.drain()
+    if (ownsStore) {
+      await store.close().catch((error: unknown) => logger.error('syncline: store close', error))
+    }
     if (ownsBus) await bus.close()
     http.closeAllConnections()
     await httpClosed
@@ -198,6 +232,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
         timers: timers.size,
         departures: departures.size,
         pendingUpgrades: upgrading.size,
+        documents: rooms.documents,
       }
     },
   }

@@ -50,6 +50,13 @@ export const defaults = {
    * and a few flags; presence is re-sent to every member on each change, so it must stay small.
    */
   maxPresenceBytes: 4_096,
+  /**
+   * A room's document stays loaded this long after the last member that used it left. 10 s
+   * covers a page reload or a quick navigation (the rejoin reuses the loaded doc with no store
+   * read) and outlasts presenceGraceMs (5 s), so a resume after a dropped connection finds the
+   * document still loaded; any longer only keeps memory busy for rooms nobody is in.
+   */
+  documentUnloadDelayMs: 10_000,
 } as const
 
 /** The ping interval: a third of the timeout, so two pings can be lost before a peer is dropped. */
@@ -83,4 +90,16 @@ export const limits = {
   maxBufferedBytes: 8 * 1_048_576,
   /** WebSocket close reasons are limited to 123 bytes of UTF-8 by RFC 6455. */
   maxCloseReasonBytes: 123,
+  /**
+   * Awareness clients that left a room are remembered (clientID → last clock) so that a stale
+   * copy of their state, echoed back by a y-websocket client, cannot bring them back as ghosts.
+   * Bounded per room; the oldest are forgotten first.
+   */
+  awarenessTombstones: 1_024,
+  /**
+   * Document updates from other servers that arrive while this process is still loading the
+   * room's document are held and applied after the load. Beyond this many they are dropped
+   * (with a warning), as if the bus had lost them.
+   */
+  maxUpdatesDuringLoad: 10_000,
 } as const

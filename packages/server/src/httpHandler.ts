@@ -2,6 +2,7 @@
 // and clear answers for everything else, so the port never hangs or leaks a default page.
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { requestPath, WEBSOCKET_PATH } from './upgrade'
+import { isYjsPath } from './yjsEndpoint'
 
 /** Counts shown by `/healthz`. */
 export interface HealthCounts {
@@ -21,8 +22,8 @@ function json(response: ServerResponse, status: number, body: unknown, head: boo
 
 /**
  * The HTTP request listener: `GET /healthz` → 200 `{ status: 'ok', connections, rooms }` (503
- * `{ status: 'closing' }` during shutdown); `/` without an upgrade → 426; anything else → 404.
- * `/yjs/<room>` stays 404 until the y-websocket endpoint exists.
+ * `{ status: 'closing' }` during shutdown); `/` or `/yjs/<room>` without an upgrade → 426;
+ * anything else → 404.
  */
 export function createRequestHandler(
   counts: () => HealthCounts,
@@ -36,7 +37,7 @@ export function createRequestHandler(
       else json(response, 200, { status: 'ok', ...counts() }, head)
       return
     }
-    if (path === WEBSOCKET_PATH) {
+    if (path === WEBSOCKET_PATH || isYjsPath(path)) {
       response.setHeader('upgrade', 'websocket')
       json(response, 426, { error: 'this endpoint speaks WebSocket only' }, head)
       return

@@ -4,6 +4,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
 import type { Bus } from './bus'
 import { defaultPingIntervalMs, defaults } from './defaults'
+import { DOCUMENT_PERSISTENCE_DEFAULTS } from './documentPersistence'
+import type { DocumentStore } from './documentStore'
 
 /** Where `authenticate` is being called from. */
 export type AuthenticatePhase = 'upgrade' | 'hello'
@@ -51,6 +53,26 @@ export interface RateLimitOptions {
   framesPerSecond?: number
   /** Frames a connection may send at once after being idle. Default 300. */
   burst?: number
+}
+
+/**
+ * How each room's document is written to the {@link ServerOptions.store}: updates are batched
+ * (debounce with a maximum wait), merged into one append per batch, and the log is compacted
+ * into a snapshot when it grows. Defaults: `DOCUMENT_PERSISTENCE_DEFAULTS`.
+ */
+export interface PersistenceOptions {
+  /** Quiet time after the last update before a batch is saved. Default 500 ms. */
+  debounceMs?: number
+  /** Longest an update waits before being saved, however busy the room. Default 5 000 ms. */
+  maxWaitMs?: number
+  /** Compact when the log holds this many entries after the snapshot. Default 200. */
+  compactAfterUpdates?: number
+  /** Compact when the log's entries after the snapshot weigh this many bytes. Default 1 MiB. */
+  compactAfterBytes?: number
+  /** Delay before retrying a failed save; doubles per failure. Default 1 000 ms. */
+  retryDelayMs?: number
+  /** Cap of the retry delay. Default 30 000 ms. */
+  maxRetryDelayMs?: number
 }
 
 /** Where the server reports problems it handled but an operator should know about. */
@@ -106,6 +128,23 @@ export interface ServerOptions {
   maxPresenceBytes?: number
   /** Receives warnings and errors the server handled. Default: `console`. */
   logger?: Logger
+  /**
+   * Where rooms' documents are stored. Default: a new in-memory store (`createMemoryStore()`),
+   * which lives as long as the server; pass `@syncline/sqlite`'s store (or your own
+   * {@link DocumentStore}) to keep documents across restarts. A document is loaded from the
+   * store before the first sync answer; when loading fails the join is refused (`load_failed`)
+   * and nothing is written, so a stored document is never overwritten by an empty one.
+   * `close()` flushes every room's pending writes; it closes the store only if the server
+   * created it (a store you pass in is yours to close, and may be shared).
+   */
+  store?: DocumentStore
+  /** Batching and compaction of document writes. */
+  persistence?: PersistenceOptions
+  /**
+   * A room's document stays loaded this long after the last member using it left, so a
+   * quick rejoin reuses it. Default 10 000.
+   */
+  documentUnloadDelayMs?: number
 }
 
 /** Options with every default applied; what the rest of the server reads. */
@@ -124,6 +163,9 @@ export interface ResolvedOptions {
   presenceTickMs: number
   maxPresenceBytes: number
   logger: Logger
+  store: DocumentStore | undefined
+  persistence: Required<PersistenceOptions>
+  documentUnloadDelayMs: number
 }
 
 const knownOptions: ReadonlySet<string> = new Set<keyof ServerOptions>([
@@ -141,6 +183,9 @@ const knownOptions: ReadonlySet<string> = new Set<keyof ServerOptions>([
   'presenceTickMs',
   'maxPresenceBytes',
   'logger',
+  'store',
+  'persistence',
+  'documentUnloadDelayMs',
 ])
 
 function invalid(name: string, expected: string, got: unknown): Error {
@@ -235,6 +280,114 @@ function resolveLogger(value: unknown): Logger {
   return logger as Logger
 }
 
+function resolveStore(value: unknown): DocumentStore | undefined {
+  if (value === undefined) return undefined
+  const store = value as Partial<DocumentStore> | null
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.load !== 'function' ||
+    typeof store.append !== 'function' ||
+    typeof store.compact !== 'function' ||
+    typeof store.delete !== 'function' ||
+    typeof store.close !== 'function'
+  ) {
+    throw invalid(
+      'store',
+      'a DocumentStore (load, append, compact, delete and close methods)',
+      value,
+    )
+  }
+  return store as DocumentStore
+}
+
+const persistenceKeys: ReadonlySet<string> = new Set<keyof PersistenceOptions>([
+  'debounceMs',
+  'maxWaitMs',
+  'compactAfterUpdates',
+  'compactAfterBytes',
+  'retryDelayMs',
+  'maxRetryDelayMs',
+])
+
+function resolvePersistence(value: unknown): Required<PersistenceOptions> {
+  const fallback = DOCUMENT_PERSISTENCE_DEFAULTS
+  if (value === undefined) value = {}
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalid(
+      'persistence',
+      'an object { debounceMs?, maxWaitMs?, compactAfterUpdates?, compactAfterBytes?, retryDelayMs?, maxRetryDelayMs? }',
+      value,
+    )
+  }
+  for (const key of Object.keys(value)) {
+    if (!persistenceKeys.has(key)) {
+      throw new Error(
+        `createServer: unknown option "persistence.${key}"; known ones are ${[...persistenceKeys].join(', ')}`,
+      )
+    }
+  }
+  const options = value as PersistenceOptions
+  const debounceMs = positiveInteger(
+    'persistence.debounceMs',
+    options.debounceMs,
+    fallback.debounceMs,
+  )
+  const maxWaitMs = positiveInteger(
+    'persistence.maxWaitMs',
+    options.maxWaitMs,
+    Math.max(fallback.maxWaitMs, debounceMs),
+  )
+  if (maxWaitMs < debounceMs) {
+    throw invalid(
+      'persistence.maxWaitMs',
+      `a positive integer at least persistence.debounceMs (${debounceMs})`,
+      maxWaitMs,
+    )
+  }
+  const retryDelayMs = positiveInteger(
+    'persistence.retryDelayMs',
+    options.retryDelayMs,
+    fallback.retryDelayMs,
+  )
+  const maxRetryDelayMs = positiveInteger(
+    'persistence.maxRetryDelayMs',
+    options.maxRetryDelayMs,
+    Math.max(fallback.maxRetryDelayMs, retryDelayMs),
+  )
+  if (maxRetryDelayMs < retryDelayMs) {
+    throw invalid(
+      'persistence.maxRetryDelayMs',
+      `a positive integer at least persistence.retryDelayMs (${retryDelayMs})`,
+      maxRetryDelayMs,
+    )
+  }
+  return {
+    debounceMs,
+    maxWaitMs,
+    compactAfterUpdates: positiveInteger(
+      'persistence.compactAfterUpdates',
+      options.compactAfterUpdates,
+      fallback.compactAfterUpdates,
+    ),
+    compactAfterBytes: positiveInteger(
+      'persistence.compactAfterBytes',
+      options.compactAfterBytes,
+      fallback.compactAfterBytes,
+    ),
+    retryDelayMs,
+    maxRetryDelayMs,
+  }
+}
+
+function nonNegativeInteger(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw invalid(name, 'a non-negative integer', value)
+  }
+  return value
+}
+
 function resolveRateLimit(value: unknown): ResolvedOptions['rateLimit'] {
   if (value === undefined) return { ...defaults.rateLimit }
   if (typeof value !== 'object' || value === null) {
@@ -322,5 +475,12 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       defaults.maxPresenceBytes,
     ),
     logger: resolveLogger(options.logger),
+    store: resolveStore(options.store),
+    persistence: resolvePersistence(options.persistence),
+    documentUnloadDelayMs: nonNegativeInteger(
+      'documentUnloadDelayMs',
+      options.documentUnloadDelayMs,
+      defaults.documentUnloadDelayMs,
+    ),
   }
 }

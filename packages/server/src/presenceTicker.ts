@@ -1,12 +1,15 @@
 // Coalesces presence traffic: rooms with changes are flushed together once per tick, and every
 // frame one socket gets in that tick goes out as ONE WebSocket message (a batch). One timer for
 // the whole server, and only while something is pending.
-import { encodeBatch } from '@syncline/protocol'
 import type { TimerHandle, TimerSet } from './timers'
 
-/** Something that can receive bytes. */
+/** Something that can receive a tick's frames. */
 export interface TickRecipient {
-  send(bytes: Uint8Array): void
+  /**
+   * Sends the frames queued for this recipient in one tick: native connections as ONE batch
+   * message, y-websocket connections one message each (their protocol has no batch).
+   */
+  sendTick(frames: Uint8Array[]): void
 }
 
 /** A room (or anything) with presence changes to flush. */
@@ -54,7 +57,7 @@ export class PresenceTicker {
     const sources = [...this.#dirty]
     this.#dirty.clear()
     for (const source of sources) source.flushPresence(enqueue)
-    for (const [recipient, frames] of outbox) recipient.send(encodeBatch(frames))
+    for (const [recipient, frames] of outbox) recipient.sendTick(frames)
   }
 
   /** Drops pending work and the timer (shutdown). */

@@ -1,19 +1,38 @@
 // A room on this server process: its local members (each addressed by its own handle), the
-// room's presence (local and remote connections), and its bus subscription. It lives while it
-// has members or held presence and disposes everything it owns after that; a later document
-// (Y.Doc) hangs off this same lifecycle.
+// room's presence (local and remote connections), its document (loaded from the store on first
+// use, unloaded a while after the last member using it left) and its bus subscription. It lives
+// while any of these is in use and disposes everything it owns after that.
 import { type Access, type BroadcastFrame, encodeFrame } from '@syncline/protocol'
+import { AwarenessBridge, type ReceivedAwareness } from './awarenessBridge'
 import type { Bus } from './bus'
 import { type BusMessage, decodeBusMessage, encodeBusMessage, roomTopic } from './busMessage'
+import { limits } from './defaults'
 import type { Logger } from './options'
 import { type PresenceRecord, RoomPresence } from './presence'
 import type { TickRecipient, TickSource } from './presenceTicker'
+import { busOrigin, type RoomDocument } from './roomDocument'
 import { type AddressedFrame, addressedFrame, addressedFrameFromBytes } from './roomFrame'
+import {
+  encodeSyncStep1,
+  encodeSyncStep2,
+  encodeSyncUpdate,
+  MalformedSyncMessageError,
+  parseSyncMessage,
+} from './syncMessage'
+import type { TimerHandle, TimerSet } from './timers'
+import { encodeYjsSync } from './yjsMessage'
+
+/**
+ * The wire protocol a member speaks: `native` (the multiplexed Syncline protocol) or `yjs` (the
+ * plain y-websocket protocol of `/yjs/<room>`: document sync and awareness only).
+ */
+export type PeerProtocol = 'native' | 'yjs'
 
 /** What a room needs from a connection. */
 export interface RoomPeer extends TickRecipient {
   readonly connectionId: string
   readonly userId: string
+  readonly protocol: PeerProtocol
   /** Sends one encoded WebSocket message to the peer (dropped if the socket is closing). */
   send(bytes: Uint8Array): void
 }
@@ -25,6 +44,27 @@ export interface Membership {
   /** The number the peer chose to address this room with. */
   readonly handle: number
   readonly access: Access
+  /** Whether the member uses the document (receives its updates). Set by the room only. */
+  document: boolean
+}
+
+/** What {@link Room.receiveSync} did with a sync message. */
+export interface SyncOutcome {
+  /** Sync messages to send back to the member, in order. */
+  replies: Uint8Array[]
+  /** A write of a read-only member was dropped. */
+  readOnlyDropped: boolean
+}
+
+/** Loads and unloads documents for rooms (the registry), so loads and flushes can be awaited. */
+export interface DocumentHost {
+  /**
+   * Creates and loads the document of `room` (after a previous unload of the same room has
+   * flushed). Rejects when the store cannot be read; nothing is then left behind.
+   */
+  load(room: string, onUpdate: (update: Uint8Array, origin: unknown) => void): Promise<RoomDocument>
+  /** Flushes and disposes a loaded document in the background. */
+  unload(room: string, document: RoomDocument): void
 }
 
 /** A validated presence value with its JSON text. */
@@ -46,6 +86,11 @@ export interface RoomContext {
   schedule: (room: Room) => void
   /** Called once, after the room disposed itself. */
   onDispose: (room: Room) => void
+  /** Owns the room's timers (the document unload delay). */
+  timers: TimerSet
+  /** How long the document stays loaded after its last member left. */
+  documentUnloadDelayMs: number
+  documents: DocumentHost
 }
 
 /** A room with at least one local member or held presence. Created by the RoomRegistry. */
@@ -59,6 +104,20 @@ export class Room implements TickSource {
   readonly #unsubscribe: () => void
   #lastRefreshAt: number
   #disposed = false
+  /** The loaded document, if any. */
+  #document: RoomDocument | undefined
+  /** The one in-flight load every waiting join shares. */
+  #documentLoad: Promise<void> | undefined
+  /** Bus updates that arrived during the load, applied right after it. */
+  #earlyUpdates: Uint8Array[] | undefined
+  /** Local members with `document: true`. */
+  #documentMembers = 0
+  /** Joins waiting (for the document) that keep the room alive. */
+  #reservations = 0
+  #unloadTimer: TimerHandle | undefined
+  /** Present while the room has y-websocket members. */
+  #awareness: AwarenessBridge | undefined
+  #yjsMembers = 0
 
   constructor(name: string, context: RoomContext) {
     this.name = name
@@ -90,16 +149,152 @@ export class Room implements TickSource {
     return this.#members.has(connectionId)
   }
 
+  /** Whether the document is loaded (a join wanting it needs no wait). */
+  get documentLoaded(): boolean {
+    return this.#document !== undefined
+  }
+
   /**
-   * Adds `peer` as a member addressed by `handle`, with its initial presence. If the peer's
+   * Adds `peer` as a member addressed by `handle`, with its initial presence (none for
+   * y-websocket members: their awareness clients become presence entries). If the peer's
    * connectionId still has held presence here (a resume), the entry is taken over silently.
+   * With `document`, the document must be loaded ({@link loadDocument}).
    */
-  join(peer: RoomPeer, handle: number, access: Access, presence: PresenceValue): Membership {
+  join(
+    peer: RoomPeer,
+    handle: number,
+    access: Access,
+    presence: PresenceValue | undefined,
+    document = false,
+  ): Membership {
     if (this.#disposed) throw new Error(`room "${this.name}" is disposed`)
-    const membership: Membership = { room: this, peer, handle, access }
+    if (document && this.#document === undefined) {
+      throw new Error(`the document of room "${this.name}" is not loaded`)
+    }
+    const membership: Membership = { room: this, peer, handle, access, document: false }
     this.#members.set(peer.connectionId, membership)
-    this.#setLocal(peer, presence)
+    if (peer.protocol === 'yjs') {
+      this.#yjsMembers += 1
+      this.#awareness ??= new AwarenessBridge()
+    }
+    if (document) this.#useDocument(membership)
+    if (presence !== undefined) this.#setLocal(peer.connectionId, peer.userId, presence)
     return membership
+  }
+
+  /**
+   * Keeps the room (and a loaded document) alive for a join that is waiting, e.g. for the
+   * document to load. Every call must be matched by one {@link release}.
+   */
+  reserve(): void {
+    this.#reservations += 1
+    this.#cancelUnload()
+  }
+
+  /** Ends a {@link reserve}; the room disposes itself if nothing else uses it. */
+  release(): void {
+    this.#reservations -= 1
+    this.#disposeIfUnused()
+  }
+
+  /**
+   * Loads the document from the store: `undefined` when it is loaded already, otherwise the
+   * ONE in-flight load that every caller shares. Rejects when the store cannot be read; the
+   * document is then discarded and the next call tries again. The caller keeps the room alive
+   * meanwhile (a membership or a {@link reserve}).
+   */
+  loadDocument(): Promise<void> | undefined {
+    if (this.#document !== undefined) return undefined
+    if (this.#disposed) return Promise.reject(new Error(`room "${this.name}" is disposed`))
+    this.#documentLoad ??= this.#startLoad()
+    return this.#documentLoad
+  }
+
+  /**
+   * Makes an existing member use the document (its first `doc` frame), loading it first if
+   * needed: `undefined` when done synchronously, otherwise a promise that rejects if the load
+   * failed.
+   */
+  useDocument(membership: Membership): Promise<void> | undefined {
+    if (membership.document) return undefined
+    const loading = this.loadDocument()
+    if (loading === undefined) {
+      this.#useDocument(membership)
+      return undefined
+    }
+    return loading.then(() => {
+      if (this.#members.get(membership.peer.connectionId) === membership) {
+        this.#useDocument(membership)
+      }
+    })
+  }
+
+  /**
+   * Handles a y-protocols sync message from a member that uses the document. Step 1 is answered
+   * with step 2 (what the member lacks) and, with `answerWithStep1`, the room's own step 1 (so
+   * the member sends what the room lacks as one step 2). Step 2 and updates are applied with the
+   * membership as origin — relayed to the other members, published on the bus and handed to
+   * persistence — unless the member is read-only, in which case they are dropped. Throws
+   * {@link MalformedSyncMessageError} for a message that does not decode; the document is then
+   * unchanged.
+   */
+  receiveSync(membership: Membership, message: Uint8Array, answerWithStep1: boolean): SyncOutcome {
+    const document = this.#document
+    if (document === undefined || !membership.document) {
+      throw new Error(`the document of room "${this.name}" is not in use by this member`)
+    }
+    const parsed = parseSyncMessage(message)
+    if (parsed.type === 'step1') {
+      const replies = [encodeSyncStep2(document.doc, parsed.stateVector)]
+      if (answerWithStep1) replies.push(encodeSyncStep1(document.doc))
+      return { replies, readOnlyDropped: false }
+    }
+    if (!parsed.hasContent) return { replies: [], readOnlyDropped: false }
+    if (membership.access !== 'write') return { replies: [], readOnlyDropped: true }
+    try {
+      document.apply(parsed.update, membership)
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error)
+      throw new MalformedSyncMessageError(`the update could not be applied: ${reason}`)
+    }
+    return { replies: [], readOnlyDropped: false }
+  }
+
+  /** The room's sync step 1 (its state vector), for a y-websocket member that just joined. */
+  documentStep1(): Uint8Array {
+    if (this.#document === undefined) throw new Error('document not loaded')
+    return encodeSyncStep1(this.#document.doc)
+  }
+
+  /**
+   * The document's state vector: the hook for a state-vector resync between server processes
+   * after a bus gap (not wired yet; see the `docUpdate` bus message).
+   */
+  documentStateVector(): Uint8Array | undefined {
+    return this.#document === undefined ? undefined : encodeSyncStep1(this.#document.doc)
+  }
+
+  /**
+   * Applies the awareness entries a y-websocket member sent (states already validated as
+   * presence) to the room's presence. Entries for clients the member does not own are ignored.
+   */
+  receiveAwareness(membership: Membership, entries: readonly ReceivedAwareness[]): void {
+    const bridge = this.#awareness
+    if (bridge === undefined || this.#members.get(membership.peer.connectionId) !== membership) {
+      return
+    }
+    for (const change of bridge.receive(membership, entries)) {
+      if (change.op === 'set') {
+        this.#setLocal(change.recordId, membership.peer.userId, change.presence)
+      } else {
+        this.#removeLocal(change.recordId)
+      }
+    }
+  }
+
+  /** Every presence entry as one awareness message for a y-websocket member, if any. */
+  awarenessSnapshot(membership: Membership): Uint8Array | undefined {
+    return this.#awareness?.snapshot(this.#presence.records(), membership)
   }
 
   /** Encodes a presence snapshot (current entries and sequence) addressed to `handle`. */
@@ -111,7 +306,7 @@ export class Room implements TickSource {
   /** Replaces a member's whole presence. */
   setPresence(membership: Membership, presence: PresenceValue): void {
     if (this.#members.get(membership.peer.connectionId) !== membership) return
-    this.#setLocal(membership.peer, presence)
+    this.#setLocal(membership.peer.connectionId, membership.peer.userId, presence)
   }
 
   /** Removes a membership and its presence at once (leave, clean close). */
@@ -138,7 +333,10 @@ export class Room implements TickSource {
     this.#disposeIfUnused()
   }
 
-  /** Relays a broadcast to every other member, here and (through the bus) on other servers. */
+  /**
+   * Relays a broadcast to every other native member, here and (through the bus) on other
+   * servers. y-websocket members have no way to receive events.
+   */
   broadcast(from: Membership, frame: BroadcastFrame): void {
     const event = addressedFrame({
       type: 'event',
@@ -152,13 +350,22 @@ export class Room implements TickSource {
     this.#publish({ kind: 'event', origin: this.#context.serverId, frame: event(0) })
   }
 
-  /** {@inheritDoc TickSource.flushPresence} One diff per tick, encoded once for all members. */
+  /**
+   * {@inheritDoc TickSource.flushPresence} One diff per tick, encoded once for all native
+   * members; y-websocket members get the same changes as one awareness update.
+   */
   flushPresence(enqueue: (recipient: TickRecipient, bytes: Uint8Array) => void): void {
     const diff = this.#presence.takeDiff()
     if (diff === undefined || this.#disposed) return
     const frame = addressedFrame({ type: 'presenceDiff', handle: 0, ...diff })
+    const awareness = this.#awareness?.encodeChanges(diff.changes)
     for (const membership of this.#members.values()) {
-      enqueue(membership.peer, frame(membership.handle))
+      if (membership.peer.protocol === 'native') {
+        enqueue(membership.peer, frame(membership.handle))
+        continue
+      }
+      const bytes = awareness?.(membership)
+      if (bytes !== undefined) enqueue(membership.peer, bytes)
     }
   }
 
@@ -199,34 +406,146 @@ export class Room implements TickSource {
     }
     this.#disposed = true
     this.#members.clear()
+    this.#documentMembers = 0
+    this.#awareness = undefined
+    this.#yjsMembers = 0
+    this.#cancelUnload()
+    this.#unloadDocument()
     this.#unsubscribe()
     this.#context.onDispose(this)
+  }
+
+  #startLoad(): Promise<void> {
+    this.#earlyUpdates = []
+    return this.#context.documents
+      .load(this.name, (update, origin) => this.#onDocumentUpdate(update, origin))
+      .then(
+        (document) => {
+          const early = this.#earlyUpdates ?? []
+          this.#documentLoad = undefined
+          this.#earlyUpdates = undefined
+          if (this.#disposed) {
+            this.#context.documents.unload(this.name, document)
+            throw new Error(`room "${this.name}" was disposed while its document loaded`)
+          }
+          this.#document = document
+          for (const update of early) this.#applyRemote(document, update)
+          this.#disposeIfUnused()
+        },
+        (error: unknown) => {
+          this.#documentLoad = undefined
+          this.#earlyUpdates = undefined
+          this.#disposeIfUnused()
+          throw error
+        },
+      )
+  }
+
+  #useDocument(membership: Membership): void {
+    if (membership.document) return
+    membership.document = true
+    this.#documentMembers += 1
+    this.#cancelUnload()
+  }
+
+  #cancelUnload(): void {
+    this.#context.timers.clear(this.#unloadTimer)
+    this.#unloadTimer = undefined
+  }
+
+  #unloadDocument(): void {
+    const document = this.#document
+    if (document === undefined) return
+    this.#document = undefined
+    this.#context.documents.unload(this.name, document)
+  }
+
+  /** Relays an update applied to the document to every other member using it; publishes local ones. */
+  #onDocumentUpdate(update: Uint8Array, origin: unknown): void {
+    let message: Uint8Array | undefined
+    let native: AddressedFrame | undefined
+    let yjs: Uint8Array | undefined
+    for (const membership of this.#members.values()) {
+      if (!membership.document || membership === origin) continue
+      message ??= encodeSyncUpdate(update)
+      if (membership.peer.protocol === 'yjs') {
+        yjs ??= encodeYjsSync(message)
+        membership.peer.send(yjs)
+      } else {
+        native ??= addressedFrame({ type: 'doc', handle: 0, seq: 0, message })
+        membership.peer.send(native(membership.handle))
+      }
+    }
+    if (origin !== busOrigin) {
+      this.#publish({ kind: 'docUpdate', origin: this.#context.serverId, update })
+    }
+  }
+
+  #applyRemote(document: RoomDocument, update: Uint8Array): void {
+    try {
+      document.applyRemote(update)
+    } catch (error) {
+      this.#context.logger.warn(
+        `syncline: dropped a document update from the bus in "${this.name}"`,
+        error,
+      )
+    }
   }
 
   #detach(membership: Membership): boolean {
     if (this.#members.get(membership.peer.connectionId) !== membership) return false
     this.#members.delete(membership.peer.connectionId)
+    if (membership.document) {
+      membership.document = false
+      this.#documentMembers -= 1
+    }
+    if (membership.peer.protocol === 'yjs') {
+      this.#yjsMembers -= 1
+      const bridge = this.#awareness
+      if (bridge !== undefined) {
+        for (const recordId of bridge.release(membership)) this.#removeLocal(recordId)
+      }
+      if (this.#yjsMembers === 0) this.#awareness = undefined
+    }
     return true
   }
 
+  /**
+   * Starts the unload delay once nobody uses the loaded document, and disposes the room once
+   * nothing at all is left: no member, no waiting join, no held presence, no document.
+   */
   #disposeIfUnused(): void {
-    if (this.#members.size > 0) return
+    if (this.#disposed) return
+    if (
+      this.#document !== undefined &&
+      this.#documentMembers === 0 &&
+      this.#reservations === 0 &&
+      this.#unloadTimer === undefined
+    ) {
+      this.#unloadTimer = this.#context.timers.timeout(() => {
+        this.#unloadTimer = undefined
+        this.#unloadDocument()
+        this.#disposeIfUnused()
+      }, this.#context.documentUnloadDelayMs)
+    }
+    if (this.#members.size > 0 || this.#reservations > 0) return
+    if (this.#document !== undefined || this.#documentLoad !== undefined) return
     for (const record of this.#presence.records()) {
       if (record.hold !== undefined) return
     }
     this.dispose()
   }
 
-  #setLocal(peer: RoomPeer, presence: PresenceValue): void {
+  #setLocal(connectionId: string, userId: string, presence: PresenceValue): void {
     const record: PresenceRecord = {
-      connectionId: peer.connectionId,
-      userId: peer.userId,
+      connectionId,
+      userId,
       presence: presence.value,
       json: presence.json,
       origin: this.#context.serverId,
       seenAt: this.#context.now(),
     }
-    const previous = this.#presence.get(peer.connectionId)
+    const previous = this.#presence.get(connectionId)
     // Replacing the record also ends a hold: a resumed connection took its entry back.
     this.#presence.set(record)
     if (previous?.json === record.json && previous.userId === record.userId) return
@@ -260,9 +579,11 @@ export class Room implements TickSource {
     this.#context.bus.publish(this.#topic, encodeBusMessage(message))
   }
 
+  /** Sends a native room frame to every native member (but one). */
   #deliver(frame: AddressedFrame, exceptConnectionId?: string): void {
     for (const [connectionId, membership] of this.#members) {
-      if (connectionId !== exceptConnectionId) membership.peer.send(frame(membership.handle))
+      if (connectionId === exceptConnectionId || membership.peer.protocol !== 'native') continue
+      membership.peer.send(frame(membership.handle))
     }
   }
 
@@ -330,6 +651,19 @@ export class Room implements TickSource {
         }
         return
       }
+      case 'docUpdate':
+        if (this.#document !== undefined) {
+          this.#applyRemote(this.#document, message.update)
+        } else if (this.#earlyUpdates !== undefined) {
+          if (this.#earlyUpdates.length < limits.maxUpdatesDuringLoad) {
+            this.#earlyUpdates.push(message.update)
+          } else {
+            this.#context.logger.warn(
+              `syncline: dropped a document update from the bus in "${this.name}" during its load`,
+            )
+          }
+        }
+        return
     }
   }
 }

@@ -6,6 +6,8 @@ import type { WebSocket, WebSocketServer } from 'ws'
 import { bearerToken, hasUpgradeCredentials, runAuthenticate } from './auth'
 import type { UpgradeContext } from './connection'
 import type { ResolvedOptions } from './options'
+import type { YjsUpgradeContext } from './yjsConnection'
+import { isYjsPath, parseYjsRequest } from './yjsEndpoint'
 
 /** What the upgrade handler needs from the server. */
 export interface UpgradeDeps {
@@ -13,11 +15,13 @@ export interface UpgradeDeps {
   wss: WebSocketServer
   /** True once the server is shutting down: new sockets are refused with 503. */
   isClosing: () => boolean
-  /** Receives each accepted WebSocket. */
+  /** Receives each accepted WebSocket of the native endpoint. */
   onConnection: (ws: WebSocket, context: UpgradeContext) => void
+  /** Receives each accepted WebSocket of the `/yjs/<room>` endpoint. */
+  onYjsConnection: (ws: WebSocket, context: YjsUpgradeContext) => void
 }
 
-/** The path of the native WebSocket endpoint. `/yjs/<room>` is reserved for y-websocket. */
+/** The path of the native WebSocket endpoint. `/yjs/<room>` is the y-websocket endpoint. */
 export const WEBSOCKET_PATH = '/'
 
 /** The request path without its query string. */
@@ -62,6 +66,10 @@ export function rejectUpgrade(socket: Duplex, status: number, message: string): 
  * Handles one `upgrade` event: 404 for other paths, 503 while shutting down, 403 for a
  * disallowed Origin, 401 when credentials on the request are refused by `authenticate`;
  * otherwise completes the WebSocket handshake (ws validates the handshake headers itself).
+ * `/yjs/<room>` upgrades pass the same path, shutdown and Origin checks; their credentials
+ * (the `?token=` parameter, or else an `Authorization: Bearer` header or cookies) are checked
+ * by the connection right after the handshake, so that a refusal is a 4401 close, which
+ * y-websocket reports and does not retry, instead of an HTTP 401 it would retry forever.
  */
 export async function handleUpgrade(
   request: IncomingMessage,
@@ -71,7 +79,9 @@ export async function handleUpgrade(
 ): Promise<void> {
   // Until ws owns the socket, a reset connection must not become an uncaught 'error'.
   socket.on('error', () => socket.destroy())
-  if (requestPath(request.url) !== WEBSOCKET_PATH) {
+  const path = requestPath(request.url)
+  const yjs = isYjsPath(path)
+  if (path !== WEBSOCKET_PATH && !yjs) {
     rejectUpgrade(socket, 404, 'not found')
     return
   }
@@ -83,6 +93,14 @@ export async function handleUpgrade(
   const origin = headers.origin
   if (!originAllowed(origin, deps.options.allowedOrigins)) {
     rejectUpgrade(socket, 403, 'origin not allowed')
+    return
+  }
+  if (yjs) {
+    const { room, token } = parseYjsRequest(request.url ?? '')
+    const credential = token ?? bearerToken(headers)
+    deps.wss.handleUpgrade(request, socket, head, (ws) => {
+      deps.onYjsConnection(ws, { room, token: credential, headers, origin })
+    })
     return
   }
   let user: UpgradeContext['user']

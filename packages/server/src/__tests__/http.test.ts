@@ -44,11 +44,12 @@ describe('plain HTTP', () => {
     expect(await response.json()).toEqual({ status: 'ok', connections: 1, rooms: 1 })
   })
 
-  it('answers 404 elsewhere and 426 for a plain GET of the WebSocket path', async () => {
+  it('answers 404 elsewhere and 426 for a plain GET of the WebSocket paths', async () => {
     server = await startServer()
     const base = `http://127.0.0.1:${server.port}`
     expect((await fetch(`${base}/nope`)).status).toBe(404)
-    expect((await fetch(`${base}/yjs/room`)).status).toBe(404)
+    expect((await fetch(`${base}/yjs`)).status).toBe(404)
+    expect((await fetch(`${base}/yjs/room`)).status).toBe(426)
     const root = await fetch(`${base}/`)
     expect(root.status).toBe(426)
     expect(root.headers.get('upgrade')).toBe('websocket')
@@ -59,7 +60,7 @@ describe('upgrade checks', () => {
   it('refuses WebSocket upgrades on other paths with 404', async () => {
     server = await startServer()
     expect(await refusedStatus('/elsewhere')).toBe(404)
-    expect(await refusedStatus('/yjs/room')).toBe(404)
+    expect(await refusedStatus('/yjs')).toBe(404)
   })
 
   it('enforces allowedOrigins with 403 and allows requests without Origin', async () => {

@@ -4,7 +4,14 @@ import { describe, expect, it } from 'vitest'
 import { createServer } from '../index'
 import { connect, join, recordingLogger, startServer } from './harness'
 
-const idle = { connections: 0, rooms: 0, timers: 0, departures: 0, pendingUpgrades: 0 }
+const idle = {
+  connections: 0,
+  rooms: 0,
+  timers: 0,
+  departures: 0,
+  pendingUpgrades: 0,
+  documents: 0,
+}
 
 describe('close()', () => {
   it('closes every socket with 1001, leaves nothing behind, and is idempotent', async () => {

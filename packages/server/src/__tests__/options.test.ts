@@ -18,6 +18,18 @@ describe('resolveOptions', () => {
       maxPresenceBytes: defaults.maxPresenceBytes,
     })
     expect(resolved.allowedOrigins).toBeUndefined()
+    expect(resolved.store).toBeUndefined()
+    expect(resolved.documentUnloadDelayMs).toBe(10_000)
+    expect(resolved.persistence).toEqual({
+      debounceMs: 500,
+      maxWaitMs: 5_000,
+      compactAfterUpdates: 200,
+      compactAfterBytes: 1_048_576,
+      retryDelayMs: 1_000,
+      maxRetryDelayMs: 30_000,
+    })
+    // A debounce above the default max wait moves the max wait up with it.
+    expect(resolveOptions({ persistence: { debounceMs: 8_000 } }).persistence.maxWaitMs).toBe(8_000)
     expect(resolveOptions({ presenceTimeoutMs: 9_000 }).pingIntervalMs).toBe(3_000)
   })
 
@@ -56,6 +68,29 @@ describe('resolveOptions', () => {
     [{ logger: { warn: () => {} } }, '"logger" must be an object with warn and error methods'],
     [{ maxPresenceBytes: 0 }, '"maxPresenceBytes" must be a positive integer, got 0'],
     [{ allowedOrigin: ['http://a.test'] }, 'unknown option "allowedOrigin"; known options are'],
+    [{ store: { load: () => null } }, '"store" must be a DocumentStore (load, append, compact'],
+    [{ persistence: 5 }, '"persistence" must be an object { debounceMs?'],
+    [
+      { persistence: { debounceMs: 0 } },
+      '"persistence.debounceMs" must be a positive integer, got 0',
+    ],
+    [
+      { persistence: { debounceMs: 100, maxWaitMs: 50 } },
+      '"persistence.maxWaitMs" must be a positive integer at least persistence.debounceMs (100), got 50',
+    ],
+    [
+      { persistence: { compactAfterUpdates: 1.5 } },
+      '"persistence.compactAfterUpdates" must be a positive integer, got 1.5',
+    ],
+    [
+      { persistence: { compactAfterBytes: -1 } },
+      '"persistence.compactAfterBytes" must be a positive integer, got -1',
+    ],
+    [{ persistence: { debounce: 5 } }, 'unknown option "persistence.debounce"'],
+    [
+      { documentUnloadDelayMs: -1 },
+      '"documentUnloadDelayMs" must be a non-negative integer, got -1',
+    ],
   ])('refuses %j', (options, message) => {
     expect(() => createServer(options as never)).toThrow(message)
   })

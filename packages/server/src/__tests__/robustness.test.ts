@@ -92,6 +92,26 @@ describe('bad input closes only the sender', () => {
     await stillTalking(a, b, 4)
   })
 
+  it('the presence of a socket closed for a protocol violation goes at once (not held)', async () => {
+    server = await startServer({ maxPayloadBytes: 1_024, presenceGraceMs: 60_000 })
+    const watcher = await client({ quiet: ['ping'] })
+    await join(watcher, 1, 'r')
+    const big = await client()
+    await join(big, 1, 'r')
+    big.socket.send(new Uint8Array(2_000).fill(7))
+    expect((await big.closed).code).toBe(CloseCode.MessageTooBig)
+    let diff = await watcher.next('presenceDiff')
+    while (!diff.changes.some((change) => change.op === 'remove')) {
+      diff = await watcher.next('presenceDiff')
+    }
+    expect(diff.changes).toContainEqual({
+      op: 'remove',
+      connectionId: big.welcome.connectionId,
+      userId: big.welcome.userId,
+    })
+    expect(server.stats().departures).toBe(0)
+  })
+
   it('a message split into too many fragments is refused by ws with 1008', async () => {
     server = await startServer()
     const { a, b } = await pair()
@@ -112,7 +132,7 @@ describe('bad input closes only the sender', () => {
     a.send({ type: 'subscribe', channel: 'news' })
     expect(await a.next()).toMatchObject({ type: 'error', handle: 0, code: 'unsupported' })
     await join(a, 1, 'r')
-    a.send({ type: 'doc', handle: 1, seq: 0, message: new Uint8Array([0, 0]) })
+    a.send({ type: 'awareness', handle: 1, update: new Uint8Array([0]) })
     expect(await a.next()).toMatchObject({ type: 'error', handle: 1, code: 'unsupported' })
   })
 
