@@ -1,11 +1,14 @@
 // Starts the demo: one Syncline server plus a tiny static server for the page, which uses the
 // browser bundle of @syncline/core from a plain <script> tag. Used by server.mjs and the e2e test.
+
+import { mkdirSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { createServer as createHttpServer } from 'node:http'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { createServer } from '@syncline/server'
+import { createSqliteStore } from '@syncline/sqlite'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const require = createRequire(import.meta.url)
@@ -18,10 +21,16 @@ const files = {
 }
 
 /**
- * Starts the Syncline server and the page server.
- * @param {{ host?: string, webPort?: number, syncPort?: number }} [options]
+ * Starts the Syncline server (documents kept in SQLite) and the page server.
+ * @param {{ host?: string, webPort?: number, syncPort?: number, dataDir?: string }} [options]
+ *   `dataDir`: where the SQLite file lives; `':memory:'` keeps nothing.
  */
-export async function startDemo({ host = '127.0.0.1', webPort = 3000, syncPort = 4321 } = {}) {
+export async function startDemo({
+  host = '127.0.0.1',
+  webPort = 3000,
+  syncPort = 4321,
+  dataDir = join(here, 'data'),
+} = {}) {
   const bundlePath = join(
     dirname(require.resolve('@syncline/core/package.json')),
     'dist/syncline.global.js',
@@ -57,7 +66,17 @@ export async function startDemo({ host = '127.0.0.1', webPort = 3000, syncPort =
   })
   const actualWebPort = web.address().port
   const origins = [`http://localhost:${actualWebPort}`, `http://127.0.0.1:${actualWebPort}`]
-  const sync = createServer({ port: syncPort, host, allowedOrigins: origins })
+  let path = ':memory:'
+  if (dataDir !== ':memory:') {
+    mkdirSync(dataDir, { recursive: true })
+    path = join(dataDir, 'documents.db')
+  }
+  const sync = createServer({
+    port: syncPort,
+    host,
+    allowedOrigins: origins,
+    store: createSqliteStore({ path }),
+  })
   await sync.listen()
 
   return {

@@ -123,3 +123,99 @@ $('send').addEventListener('submit', (e) => {
   addMessage(text, 'you', true)
   input.value = ''
 })
+
+// --- Shared document (Yjs): a todo list and a text area -----------------------------------
+// The room's Y.Doc is synced with the server (stored in SQLite by the demo server). Edits made
+// offline stay in the doc and reach the others after reconnect.
+const doc = room.doc
+const todos = doc.getMap('todos') // id → { text, done, at }: plain values, last writer wins per todo
+const notes = doc.getText('notes')
+
+function docState() {
+  const pending = room.hasPendingWrites.get()
+  $('doc-state').textContent =
+    room.status.get() !== 'synced' ? 'syncing…' : pending ? 'saving…' : 'saved'
+}
+room.status.subscribe(docState)
+room.hasPendingWrites.subscribe(docState)
+
+function renderTodos() {
+  const items = [...todos.entries()].sort(([, a], [, b]) => a.at - b.at)
+  $('todos').replaceChildren(
+    ...items.map(([id, todo]) => {
+      const li = document.createElement('li')
+      li.className = todo.done ? 'todo done' : 'todo'
+      const box = document.createElement('input')
+      box.type = 'checkbox'
+      box.checked = todo.done
+      box.addEventListener('change', () => todos.set(id, { ...todo, done: box.checked }))
+      const label = document.createElement('span')
+      label.textContent = todo.text
+      const remove = document.createElement('button')
+      remove.className = 'remove'
+      remove.textContent = '×'
+      remove.title = 'Delete'
+      remove.addEventListener('click', () => todos.delete(id))
+      li.append(box, label, remove)
+      return li
+    }),
+  )
+}
+todos.observe(renderTodos)
+renderTodos()
+
+$('todo-form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  const input = $('todo-text')
+  const text = input.value.trim()
+  if (!text) return
+  const id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`
+  todos.set(id, { text, done: false, at: Date.now() })
+  input.value = ''
+})
+
+// A minimal textarea binding: local input becomes one delete + insert at the changed range;
+// remote changes move the caret with the text around it.
+const area = $('notes')
+area.value = notes.toString()
+let lastValue = area.value
+
+area.addEventListener('input', () => {
+  const next = area.value
+  let start = 0
+  while (start < next.length && start < lastValue.length && next[start] === lastValue[start])
+    start++
+  let endOld = lastValue.length
+  let endNew = next.length
+  while (endOld > start && endNew > start && lastValue[endOld - 1] === next[endNew - 1]) {
+    endOld--
+    endNew--
+  }
+  doc.transact(() => {
+    if (endOld > start) notes.delete(start, endOld - start)
+    if (endNew > start) notes.insert(start, next.slice(start, endNew))
+  })
+  lastValue = next
+})
+
+notes.observe((event, transaction) => {
+  if (transaction.local) return
+  let selStart = area.selectionStart
+  let selEnd = area.selectionEnd
+  let index = 0
+  for (const op of event.delta) {
+    if (op.retain) index += op.retain
+    else if (op.insert) {
+      const length = op.insert.length
+      if (index <= selStart) selStart += length
+      if (index <= selEnd) selEnd += length
+      index += length
+    } else if (op.delete) {
+      if (index < selStart) selStart -= Math.min(op.delete, selStart - index)
+      if (index < selEnd) selEnd -= Math.min(op.delete, selEnd - index)
+    }
+  }
+  area.value = notes.toString()
+  lastValue = area.value
+  if (document.activeElement === area) area.setSelectionRange(selStart, selEnd)
+})

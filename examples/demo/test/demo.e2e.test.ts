@@ -1,8 +1,8 @@
 // The demo in real Chromium: two tabs load the <script>-tag bundle, connect, and see each
 // other's room broadcasts — the whole stack a newcomer runs with `pnpm start`.
 import { chromiumArgs, chromiumPath, hasChromium, serviceAvailable } from '@syncline/test-utils'
-import { type Browser, chromium } from 'playwright-core'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { type Browser, type BrowserContext, chromium } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startDemo } from '../demo.mjs'
 
 const run = serviceAvailable(
@@ -14,18 +14,24 @@ const run = serviceAvailable(
 describe.runIf(run)('demo page in Chromium', { timeout: 60_000 }, () => {
   let browser: Browser
   let demo: { webUrl: string; close(): Promise<void> }
+  // One context per test, closed even when the test fails, so no tab outlives its test.
+  let context: BrowserContext | undefined
 
   beforeAll(async () => {
-    demo = await startDemo({ webPort: 0, syncPort: 0 })
+    demo = await startDemo({ webPort: 0, syncPort: 0, dataDir: ':memory:' })
     browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs })
   }, 60_000)
+  afterEach(async () => {
+    await context?.close()
+    context = undefined
+  })
   afterAll(async () => {
     await browser?.close()
     await demo?.close()
   })
 
   it('connects two tabs from a plain <script> tag and relays a broadcast between them', async () => {
-    const context = await browser.newContext()
+    context = await browser.newContext()
     const [a, b] = [await context.newPage(), await context.newPage()]
     const errors: string[] = []
     for (const page of [a, b]) {
@@ -34,19 +40,22 @@ describe.runIf(run)('demo page in Chromium', { timeout: 60_000 }, () => {
       await page.locator('#status[data-status="connected"]').waitFor()
       await page.locator('#room-status', { hasText: 'synced' }).waitFor()
     }
+    await a.bringToFront()
     await a.fill('#text', 'hello from tab A')
-    await a.click('button[type=submit]')
+    await a.click('#send button')
     await b.locator('#messages li', { hasText: 'hello from tab A' }).waitFor()
     expect(await a.locator('#messages li.mine').count()).toBe(1)
     expect(errors).toEqual([])
-    await context.close()
   })
 
   it("shows who is here and moves the other tab's cursor", async () => {
-    const context = await browser.newContext({ viewport: { width: 900, height: 800 } })
+    context = await browser.newContext({ viewport: { width: 900, height: 800 } })
     const [a, b] = [await context.newPage(), await context.newPage()]
     for (const page of [a, b]) await page.goto(demo.webUrl)
-    for (const page of [a, b]) await page.locator('#count', { hasText: '2 people here' }).waitFor()
+    for (const page of [a, b]) {
+      await page.bringToFront()
+      await page.locator('#count', { hasText: '2 people here' }).waitFor()
+    }
     expect(await a.locator('#avatars .avatar').count()).toBe(2)
 
     await a.bringToFront() // input events wait for a frame, and background tabs get none
@@ -76,6 +85,35 @@ describe.runIf(run)('demo page in Chromium', { timeout: 60_000 }, () => {
     await a.close()
     await b.locator('#count', { hasText: '1 person here' }).waitFor()
     expect(await b.locator('#board .cursor').count()).toBe(0)
-    await context.close()
+  })
+
+  it('shares the todo list and the notes between tabs, and keeps them across a reload', async () => {
+    context = await browser.newContext()
+    const [a, b] = [await context.newPage(), await context.newPage()]
+    for (const page of [a, b]) {
+      await page.goto(demo.webUrl)
+      await page.locator('#doc-state', { hasText: 'saved' }).waitFor()
+    }
+    await a.bringToFront()
+    await a.fill('#todo-text', 'write the docs')
+    await a.click('#todo-form button')
+    await b.locator('#todos li', { hasText: 'write the docs' }).waitFor()
+    await b.bringToFront()
+    await b.locator('#todos li input[type=checkbox]').check()
+    await a.locator('#todos li.done', { hasText: 'write the docs' }).waitFor()
+
+    await a.bringToFront()
+    await a.locator('#notes').pressSequentially('Hello World')
+    await b.waitForFunction(
+      () => document.querySelector<HTMLTextAreaElement>('#notes')?.value === 'Hello World',
+      undefined,
+      { polling: 50 },
+    )
+    await a.locator('#doc-state', { hasText: 'saved' }).waitFor()
+
+    await b.reload()
+    await b.locator('#doc-state', { hasText: 'saved' }).waitFor()
+    expect(await b.locator('#notes').inputValue()).toBe('Hello World')
+    expect(await b.locator('#todos li.done').count()).toBe(1)
   })
 })
