@@ -134,7 +134,7 @@ export class Connection {
   /** Closed on `pagehide`; the next `pageshow` (or any wake-up) reconnects. */
   #suspended = false
   #pingId = 0
-  #previousConnectionId: string | undefined
+  #resumeToken: string | undefined
   #maxPayloadBytes: number = DEFAULT_MAX_PAYLOAD_BYTES
 
   /** Every timer this connection owns, by purpose; `#clearTimer` is the only way to drop one. */
@@ -355,19 +355,23 @@ export class Connection {
       if (socket !== this.#socket) return
       const hello: Frame = { type: 'hello', version: PROTOCOL_VERSION }
       if (token !== undefined) hello.token = token
-      if (this.#previousConnectionId !== undefined) hello.resume = this.#previousConnectionId
+      if (this.#resumeToken !== undefined) hello.resume = this.#resumeToken
       socket.send(encodeFrame(hello))
       this.#hooks.open()
     }
     socket.onmessage = (event: { data: unknown }) => {
       if (socket === this.#socket) this.#receive(socket, event.data)
     }
+    // Every error is followed by a close event, which reports it; `ws` names the cause (e.g.
+    // "Unexpected server response: 403"), browsers do not.
+    let lastError: string | undefined
     socket.onclose = (event: { code?: number; reason?: string }) => {
       if (socket !== this.#socket) return
-      this.#closed(event.code ?? CloseCode.Abnormal, event.reason ?? '')
+      this.#closed(event.code ?? CloseCode.Abnormal, event.reason ?? '', lastError)
     }
-    // Every error is followed by a close event, which carries the information.
-    socket.onerror = () => {}
+    socket.onerror = (event: { message?: unknown }) => {
+      if (typeof event?.message === 'string' && event.message !== '') lastError = event.message
+    }
   }
 
   /** Resolving the URL or token, or constructing the socket, failed: report and retry. */
@@ -431,7 +435,7 @@ export class Connection {
     this.#attempt = 0
     this.#unauthorized = 0
     this.#firstAttempt = false
-    this.#previousConnectionId = frame.connectionId
+    this.#resumeToken = frame.resumeToken
     this.#maxPayloadBytes = frame.maxPayloadBytes
     this.#userId.set(frame.userId)
     this.#connectionId.set(frame.connectionId)
@@ -470,8 +474,22 @@ export class Connection {
     this.#afterClose(code, reason, action)
   }
 
-  #closed(code: number, reason: string): void {
+  #closed(code: number, reason: string, error?: string): void {
+    const welcomed = this.#welcomed
     this.#teardownSocket()
+    if (!welcomed && closeAction(code) === 'retry') {
+      // The attempt failed before the server accepted it (refused upgrade, nothing listening):
+      // it is retried, but never silently.
+      const cause = [error, reason].filter(Boolean).join(': ')
+      this.#events.emit(
+        'error',
+        new SynclineError(
+          'connection_failed',
+          `Could not connect: the socket closed with code ${code} before the server accepted it${cause ? ` (${cause})` : ''}.`,
+          { details: { code, reason } },
+        ),
+      )
+    }
     this.#afterClose(code, reason)
   }
 

@@ -93,6 +93,7 @@ function readBody(decoder: Decoder, type: Frame['type'], nested: boolean): Frame
         userId: readString(decoder),
         pingIntervalMs: readUint(decoder),
         maxPayloadBytes: readUint(decoder),
+        resumeToken: readString(decoder),
       }
     case 'join': {
       const handle = readHandle(decoder)

@@ -40,6 +40,7 @@ export function writeFrame(encoder: Encoder, frame: Frame): void {
       encoding.writeVarString(encoder, frame.userId)
       encoding.writeVarUint(encoder, frame.pingIntervalMs)
       encoding.writeVarUint(encoder, frame.maxPayloadBytes)
+      encoding.writeVarString(encoder, frame.resumeToken)
       return
     case 'join':
       encoding.writeVarUint(encoder, frame.handle)

@@ -37,7 +37,10 @@ export interface HelloFrame {
   version: number
   /** Token from the client's `auth` provider; never put in the URL. */
   token?: string
-  /** connectionId of the previous connection, so the server can treat this as a quick reconnect. */
+  /**
+   * The `resumeToken` of the previous connection's welcome, so the server can treat this as a
+   * quick reconnect (same connectionId, no presence flicker, same anonymous userId).
+   */
   resume?: string
 }
 
@@ -51,6 +54,11 @@ export interface WelcomeFrame {
   pingIntervalMs: number
   /** Largest frame the server accepts. */
   maxPayloadBytes: number
+  /**
+   * Secret that lets the next connection resume this one (`hello.resume`). Unlike the
+   * connectionId, which every room member sees, it is only ever sent to this client.
+   */
+  resumeToken: string
 }
 
 /** Client → server: join `room` and address it as `handle` from now on. */

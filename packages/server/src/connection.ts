@@ -24,11 +24,11 @@ import { truncateCloseReason } from './closeReason'
 import { limits } from './defaults'
 import type { Departures } from './departures'
 import type { HeartbeatTarget } from './heartbeat'
-import { createAnonymousUserId, createConnectionId } from './ids'
+import { createAnonymousUserId, createConnectionId, createResumeToken } from './ids'
 import type { AuthenticatedUser, ResolvedOptions, RoomAccess } from './options'
 import { validatePresence } from './presence'
 import { createTokenBucket, type TokenBucket, takeTokens } from './rateLimiter'
-import type { RecentConnections } from './recentConnections'
+import type { RecentConnection, RecentConnections } from './recentConnections'
 import type { Membership, PresenceValue, Room, RoomPeer } from './room'
 import { roomNameProblem } from './roomName'
 import type { RoomRegistry } from './roomRegistry'
@@ -90,6 +90,8 @@ function toBytes(data: RawData): Uint8Array {
 export class Connection implements RoomPeer, HeartbeatTarget {
   /** Assigned when the hello is accepted; empty before. */
   connectionId = ''
+  /** Secret the client presents in its next hello to resume this connection. */
+  #resumeToken = ''
   /** Assigned when the hello is accepted; empty before. */
   userId = ''
   /** {@inheritDoc RoomPeer.protocol} */
@@ -328,10 +330,13 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     this.#helloTimer = undefined
     this.#user = user
     this.userId = user.userId
-    this.connectionId = this.#resumedId(resume) ?? createConnectionId()
-    this.#deps.live.set(this.connectionId, this)
     const now = this.#deps.now()
-    this.#deps.recent.remember(this.connectionId, this.userId, now)
+    const previous = this.#deps.recent.lookup(resume, now)
+    if (resume !== undefined && previous !== undefined) this.#deps.recent.forget(resume)
+    this.connectionId = this.#resumedId(previous) ?? createConnectionId()
+    this.#deps.live.set(this.connectionId, this)
+    this.#resumeToken = createResumeToken()
+    this.#deps.recent.remember(this.#resumeToken, this.connectionId, this.userId, now)
     this.#state = 'open'
     this.lastSeen = now
     this.lastPingAt = now
@@ -342,27 +347,27 @@ export class Connection implements RoomPeer, HeartbeatTarget {
       userId: this.userId,
       pingIntervalMs: this.#deps.options.pingIntervalMs,
       maxPayloadBytes: this.#deps.options.maxPayloadBytes,
+      resumeToken: this.#resumeToken,
     })
   }
 
   /**
-   * The connectionId to take over on `hello.resume`, if allowed: the previous connection of
-   * the same user dropped uncleanly within presenceGraceMs, so its presence is still held and
-   * the others see no change. An authenticated user may also displace its own previous socket
-   * that the server still thinks is open (the network changed faster than the heartbeat).
-   * Anonymous clients cannot: connectionIds are visible to room members, so that would let
-   * anyone disconnect anyone.
+   * The connectionId to take over on `hello.resume`, if allowed: the resume token (a secret only
+   * the previous connection's client received) names a connection of the same user, which either
+   * dropped uncleanly within presenceGraceMs (its presence is still held, so the others see no
+   * change) or is still open as far as the server knows (the network changed faster than the
+   * heartbeat), in which case the old socket is displaced.
    */
-  #resumedId(resume: string | undefined): string | undefined {
-    if (resume === undefined) return undefined
-    const previous = this.#deps.live.get(resume)
-    if (previous !== undefined) {
-      if (this.#deps.options.authenticate === undefined || previous.userId !== this.userId) {
-        return undefined
-      }
-      previous.supersede()
+  #resumedId(previous: RecentConnection | undefined): string | undefined {
+    if (previous === undefined || previous.userId !== this.userId) return undefined
+    const live = this.#deps.live.get(previous.connectionId)
+    if (live !== undefined) {
+      if (live.userId !== this.userId) return undefined
+      live.supersede()
     }
-    return this.#deps.departures.claim(resume, this.userId) ? resume : undefined
+    return this.#deps.departures.claim(previous.connectionId, this.userId)
+      ? previous.connectionId
+      : undefined
   }
 
   /** Ends this connection as if it had dropped: presence held for a resume, socket dropped. */
@@ -642,8 +647,13 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     this.#release(code === CloseCode.Abnormal ? 'hold' : 'remove')
     this.#deps.timers.clear(this.#terminateTimer)
     this.#terminateTimer = undefined
-    if (this.connectionId !== '') {
-      this.#deps.recent.remember(this.connectionId, this.userId, this.#deps.now())
+    if (this.#resumeToken !== '') {
+      this.#deps.recent.remember(
+        this.#resumeToken,
+        this.connectionId,
+        this.userId,
+        this.#deps.now(),
+      )
     }
     this.#deps.onClosed(this)
   }

@@ -1,9 +1,14 @@
-// Random identifiers. connectionIds double as the secret for `hello.resume`, so they come from
-// the OS CSPRNG and are long enough that guessing one is hopeless.
+// Random identifiers from the OS CSPRNG, long enough that guessing one is hopeless: resume
+// tokens are secrets, and connectionIds must not be predictable either.
 import { randomBytes } from 'node:crypto'
 
 /** A new unguessable connection id (128 random bits, base64url). */
 export function createConnectionId(): string {
+  return randomBytes(16).toString('base64url')
+}
+
+/** A new secret for `hello.resume` (128 random bits), sent only to the connection it resumes. */
+export function createResumeToken(): string {
   return randomBytes(16).toString('base64url')
 }
 

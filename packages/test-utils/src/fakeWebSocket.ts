@@ -99,6 +99,7 @@ export class FakeSocket {
       userId: 'user-1',
       pingIntervalMs: 10_000,
       maxPayloadBytes: 1_048_576,
+      resumeToken: `resume-${count}`,
       ...this.#server.welcomeDefaults,
       ...overrides,
     }

@@ -46,7 +46,7 @@ describe('handshake', () => {
     const url = vi.fn(async () => `ws://host-${++n}.test`)
     const auth = vi.fn(() => `token-${n}`)
     const { server } = setup({ url, auth })
-    const first = await welcomeNext(server, { connectionId: 'first' })
+    const first = await welcomeNext(server, { connectionId: 'first', resumeToken: 'secret-1' })
     first.drop()
     vi.advanceTimersByTime(125)
     await flush()
@@ -55,12 +55,13 @@ describe('handshake', () => {
     expect(url).toHaveBeenCalledTimes(2)
     expect(auth).toHaveBeenCalledTimes(2)
     expect(second.url).toBe('ws://host-2.test')
-    // A reconnect names the previous connection so the server can treat it as a quick resume.
+    // A reconnect carries the previous welcome's resume secret (not the public connectionId)
+    // so the server can treat it as a quick resume.
     expect(second.received[0]).toEqual({
       type: 'hello',
       version: PROTOCOL_VERSION,
       token: 'token-2',
-      resume: 'first',
+      resume: 'secret-1',
     })
   })
 

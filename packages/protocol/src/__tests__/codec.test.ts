@@ -22,6 +22,7 @@ const samples: Frame[] = [
     userId: 'u1',
     pingIntervalMs: 10_000,
     maxPayloadBytes: 1_048_576,
+    resumeToken: 'secret',
   },
   { type: 'join', handle: 1, room: 'board-1', doc: false },
   {

@@ -36,14 +36,19 @@ describe('hello', () => {
     expect(b.welcome.connectionId).not.toBe(a.welcome.connectionId)
   })
 
-  it('keeps an anonymous userId across a resume, but not for an unknown connection', async () => {
+  it('keeps an anonymous userId across a resume, but not for an unknown or public id', async () => {
     server = await startServer()
     const first = await client()
+    expect(first.welcome.resumeToken).toMatch(/^[\w-]{22}$/)
+    expect(first.welcome.resumeToken).not.toBe(first.welcome.connectionId)
     await first.close()
-    const resumed = await client({ resume: first.welcome.connectionId })
+    const resumed = await client({ resume: first.welcome.resumeToken })
     expect(resumed.welcome.userId).toBe(first.welcome.userId)
-    const stranger = await client({ resume: 'not-a-connection-id' })
+    const stranger = await client({ resume: 'not-a-resume-token' })
     expect(stranger.welcome.userId).not.toBe(first.welcome.userId)
+    // The connectionId is visible to every room member: it must not unlock someone's identity.
+    const impostor = await client({ resume: resumed.welcome.connectionId })
+    expect(impostor.welcome.userId).not.toBe(first.welcome.userId)
   })
 
   it('closes with 4426 naming both versions when the protocol version differs', async () => {

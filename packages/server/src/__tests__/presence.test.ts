@@ -267,7 +267,7 @@ describe('departures', () => {
     await tick(b)
     a.socket.ws.terminate() // no close frame: the server sees 1006
     await eventually(() => server?.stats().departures === 1)
-    const again = await client({ token: 'ada', resume: a.welcome.connectionId })
+    const again = await client({ token: 'ada', resume: a.welcome.resumeToken })
     expect(again.welcome.connectionId).toBe(a.welcome.connectionId)
     const { snapshot } = await joinWithSnapshot(again, 3, 'room', { name: 'Ada' })
     expect(snapshot.entries).toHaveLength(2)
@@ -293,7 +293,7 @@ describe('departures', () => {
     await tick(b)
     await a.next('presenceDiff')
     proxy.blackhole() // the old path is dead, but no FIN reaches the server
-    const again = await client({ token: 'ada', resume: a.welcome.connectionId })
+    const again = await client({ token: 'ada', resume: a.welcome.resumeToken })
     expect(again.welcome.connectionId).toBe(a.welcome.connectionId)
     await joinWithSnapshot(again, 1, 'room', { name: 'Ada', moved: true })
     const [diff] = await tick(b)
@@ -310,7 +310,7 @@ describe('departures', () => {
     expect(server.stats()).toMatchObject({ connections: 2 })
   })
 
-  it("a resume naming another user's connection gets a new connectionId", async () => {
+  it("a resume with another user's token gets a new connectionId", async () => {
     server = await startServer({
       ...timing,
       authenticate: async ({ token }) => ({ userId: token ?? 'nobody' }),
@@ -318,8 +318,26 @@ describe('departures', () => {
     const a = await client({ token: 'ada' })
     await a.close()
     await eventually(() => server?.stats().connections === 0)
-    const mallory = await client({ token: 'mallory', resume: a.welcome.connectionId })
+    const mallory = await client({ token: 'mallory', resume: a.welcome.resumeToken })
     expect(mallory.welcome.connectionId).not.toBe(a.welcome.connectionId)
+  })
+
+  it('a resume token is good for one resume only', async () => {
+    server = await startServer({
+      ...timing,
+      authenticate: async ({ token }) => ({ userId: token ?? 'nobody' }),
+    })
+    const a = await client({ token: 'ada' })
+    await joinWithSnapshot(a, 1, 'room', { name: 'Ada' })
+    a.socket.ws.terminate()
+    await eventually(() => server?.stats().departures === 1)
+    const again = await client({ token: 'ada', resume: a.welcome.resumeToken })
+    expect(again.welcome.connectionId).toBe(a.welcome.connectionId)
+    expect(again.welcome.resumeToken).not.toBe(a.welcome.resumeToken)
+    // Without one-time tokens the replay would displace `again` (same user).
+    const replay = await client({ token: 'ada', resume: a.welcome.resumeToken })
+    expect(replay.welcome.connectionId).not.toBe(a.welcome.connectionId)
+    await roundTrip(again)
   })
 
   it('an unclean drop not resumed is removed when presenceGraceMs ends', async () => {
@@ -340,11 +358,13 @@ describe('departures', () => {
     ])
   })
 
-  it('an anonymous resume cannot take over a connection that is still open', async () => {
+  it('the public connectionId cannot be used to take over a connection', async () => {
     server = await startServer(timing)
     const a = await client()
+    // Every room member sees connectionIds; only the resume token (sent to a alone) resumes.
     const thief = await client({ resume: a.welcome.connectionId })
     expect(thief.welcome.connectionId).not.toBe(a.welcome.connectionId)
+    expect(thief.welcome.userId).not.toBe(a.welcome.userId)
     await roundTrip(a)
   })
 })

@@ -71,14 +71,21 @@ describe('truncateCloseReason', () => {
 describe('RecentConnections', () => {
   it('forgets the oldest beyond its size and entries older than the window', () => {
     const recent = new RecentConnections(2, 1_000)
-    recent.remember('c1', 'u1', 0)
-    recent.remember('c2', 'u2', 0)
-    recent.remember('c1', 'u1', 10) // refreshed: c2 is now the oldest
-    recent.remember('c3', 'u3', 20)
-    expect(recent.lookup('c2', 20)).toBeUndefined()
-    expect(recent.lookup('c1', 20)?.userId).toBe('u1')
-    expect(recent.lookup('c3', 1_021)).toBeUndefined()
+    recent.remember('t1', 'c1', 'u1', 0)
+    recent.remember('t2', 'c2', 'u2', 0)
+    recent.remember('t1', 'c1', 'u1', 10) // refreshed: t2 is now the oldest
+    recent.remember('t3', 'c3', 'u3', 20)
+    expect(recent.lookup('t2', 20)).toBeUndefined()
+    expect(recent.lookup('t1', 20)).toMatchObject({ userId: 'u1', connectionId: 'c1' })
+    expect(recent.lookup('t3', 1_021)).toBeUndefined()
     expect(recent.lookup(undefined, 0)).toBeUndefined()
+  })
+
+  it('forgets a token once it was used', () => {
+    const recent = new RecentConnections(10, 1_000)
+    recent.remember('t1', 'c1', 'u1', 0)
+    recent.forget('t1')
+    expect(recent.lookup('t1', 1)).toBeUndefined()
   })
 })
 
