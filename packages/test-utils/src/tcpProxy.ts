@@ -8,6 +8,13 @@ export interface ProxiedConnection {
   readonly targetClosed: Promise<void>
   /** Resolves when the client side closed. */
   readonly clientClosed: Promise<void>
+  /** Drops (true) or forwards again (false) every byte of this connection, both ways. */
+  blackhole(on?: boolean): void
+  /**
+   * Drops this connection abruptly: both TCP sockets are destroyed, so each peer sees the
+   * connection end without a WebSocket close frame (1006), like a crashed network stack.
+   */
+  drop(): void
 }
 
 /** A running proxy. */
@@ -30,6 +37,8 @@ export async function createTcpProxy(targetPort: number): Promise<TcpProxy> {
   const closedPromise = (socket: Socket) =>
     new Promise<void>((resolve) => socket.once('close', () => resolve()))
   const server = createServer((client) => {
+    let holed = false
+    const dropped = () => blackholed || holed
     const target = connect({ host: '127.0.0.1', port: targetPort })
     for (const socket of [client, target]) {
       sockets.add(socket)
@@ -37,19 +46,29 @@ export async function createTcpProxy(targetPort: number): Promise<TcpProxy> {
       socket.once('close', () => sockets.delete(socket))
     }
     client.on('data', (chunk) => {
-      if (!blackholed) target.write(chunk)
+      if (!dropped()) target.write(chunk)
     })
     target.on('data', (chunk) => {
-      if (!blackholed) client.write(chunk)
+      if (!dropped()) client.write(chunk)
     })
     // Half-closes pass through unless blackholed; a hole swallows FINs as well.
     client.on('end', () => {
-      if (!blackholed) target.end()
+      if (!dropped()) target.end()
     })
     target.on('end', () => {
-      if (!blackholed) client.end()
+      if (!dropped()) client.end()
     })
-    connections.push({ targetClosed: closedPromise(target), clientClosed: closedPromise(client) })
+    connections.push({
+      targetClosed: closedPromise(target),
+      clientClosed: closedPromise(client),
+      blackhole(on = true) {
+        holed = on
+      },
+      drop() {
+        client.destroy()
+        target.destroy()
+      },
+    })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
   const address = server.address()
