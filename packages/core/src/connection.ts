@@ -85,6 +85,17 @@ type Timer = ReturnType<typeof setTimeout>
 
 const OPEN = 1
 
+/**
+ * Closes a socket whose handlers {@link Connection} already removed. A socket still connecting
+ * reports the abort as an `error` event, and `ws` (Node) turns an `error` event nobody listens to
+ * into an uncaught exception ("WebSocket was closed before the connection was established"), so
+ * a no-op listener stays attached to absorb it.
+ */
+function closeDetached(socket: WebSocketLike, code: number, reason: string): void {
+  socket.onerror = () => {}
+  socket.close(code, reason)
+}
+
 function toBytes(data: unknown): Uint8Array | undefined {
   // Tag check rather than instanceof: buffers from another realm (iframe, worker, vm) count too.
   if (Object.prototype.toString.call(data) === '[object ArrayBuffer]') {
@@ -217,7 +228,7 @@ export class Connection {
     this.#generation++
     const socket = this.#socket
     this.#teardownSocket()
-    socket?.close(NORMAL_CLOSE_CODE, 'client destroyed')
+    if (socket) closeDetached(socket, NORMAL_CLOSE_CODE, 'client destroyed')
     this.#clearTimer('retry')
     this.#clearTimer('lost')
     for (const unsubscribe of this.#unsubscribers) unsubscribe()
@@ -266,7 +277,7 @@ export class Connection {
     this.#teardownSocket()
     // Timers freeze in the bfcache; a stale "lost" must not fire the moment the page returns.
     this.#clearTimer('lost')
-    socket?.close(NORMAL_CLOSE_CODE, 'page hidden')
+    if (socket) closeDetached(socket, NORMAL_CLOSE_CODE, 'page hidden')
     this.#hooks.disconnect()
     this.#suspended = true
     this.#firstAttempt = false
@@ -470,7 +481,7 @@ export class Connection {
     const socket = this.#socket
     if (!socket) return
     this.#teardownSocket()
-    socket.close(code, reason)
+    closeDetached(socket, code, reason)
     this.#afterClose(code, reason, action)
   }
 
