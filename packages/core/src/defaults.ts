@@ -51,5 +51,14 @@ export const MAX_ROOM_NAME_LENGTH = 256
  * server's per-connection rate limit, leaving room for typing and broadcasts. */
 export const DEFAULT_PRESENCE_THROTTLE_MS = 50
 
+/** Retries of a document load the server reported as failed (`load_failed` after joining): a
+ * store outage usually lasts seconds, so start at 1 s; cap at 30 s so a long outage costs the
+ * server one cheap request per client per half minute. Full jitter spreads the retries. */
+export const DEFAULT_DOC_LOAD_RETRY = {
+  initialDelayMs: 1000,
+  maxDelayMs: 30_000,
+  multiplier: 2,
+} as const
+
 /** Sent with `close()` on `destroy()`; the server then knows the leave was intended. */
 export const NORMAL_CLOSE_CODE = 1000

@@ -13,6 +13,8 @@ import EventEmitter from 'eventemitter3'
 import { atom, batch, type ReadableAtom } from 'nanostores'
 import type { Awareness } from 'y-protocols/awareness'
 import * as Y from 'yjs'
+import { backoffDelay } from './backoff'
+import { DEFAULT_DOC_LOAD_RETRY } from './defaults'
 import { type DocLink, DocSync } from './docSync'
 import { SynclineError } from './errors'
 import { isPlainJsonObject, toJson } from './options'
@@ -126,6 +128,9 @@ export class Room<P extends Presence = Presence> {
 
   #doc: Y.Doc | null = null
   #sync: DocSync | null = null
+  /** Pending retry of a failed document load, and how many came before it. */
+  #docRetryTimer: ReturnType<typeof setTimeout> | undefined
+  #docRetries = 0
   #awareness: PresenceAwareness | null = null
   readonly #hasPendingWrites = atom(false)
   readonly #undoManagers = new Set<UndoManager>()
@@ -454,6 +459,7 @@ export class Room<P extends Presence = Presence> {
     if (this.closed) return
     const wasJoined = this.#joined || this.#status.get() !== 'joining'
     this.#joined = false
+    this.#cancelDocRetry()
     this.#sync?.disconnect()
     if (wasJoined) this.#status.set('reconnecting')
   }
@@ -477,7 +483,30 @@ export class Room<P extends Presence = Presence> {
 
   /** The server reported an error for this room. @internal */
   _error(error: SynclineError): void {
+    if (error.details?.code === 'load_failed') this.#scheduleDocRetry()
     this.#emitter.emit('error', error)
+  }
+
+  /**
+   * The server could not load the document this room asked for after joining (the join itself
+   * succeeded, so nothing else will ask again until a reconnect): ask again with backoff, on
+   * the same handle, until it loads or the room is left or disconnected.
+   */
+  #scheduleDocRetry(): void {
+    if (this.closed || this.#sync === null || !this.#joined) return
+    clearTimeout(this.#docRetryTimer)
+    const delay = backoffDelay(this.#docRetries++, DEFAULT_DOC_LOAD_RETRY)
+    this.#docRetryTimer = setTimeout(() => {
+      this.#docRetryTimer = undefined
+      if (this.closed || this.#sync === null || !this.#joined) return
+      this.#sync.disconnect()
+      this.#sync.connect(this.#transport.docLink(this))
+    }, delay)
+  }
+
+  #cancelDocRetry(): void {
+    clearTimeout(this.#docRetryTimer)
+    this.#docRetryTimer = undefined
   }
 
   #updateSyncStatus(): void {
@@ -496,7 +525,9 @@ export class Room<P extends Presence = Presence> {
       sync.hasPendingWrites.subscribe((pending) => this.#hasPendingWrites.set(pending)),
       sync.synced.listen((synced) => {
         // Only the first sync after a join counts: later edits show in hasPendingWrites, not status.
-        if (synced) this._gatePassed('doc')
+        if (!synced) return
+        this.#docRetries = 0
+        this._gatePassed('doc')
       }),
     )
     if (this.#joined) {
@@ -535,6 +566,7 @@ export class Room<P extends Presence = Presence> {
   /** Releases listeners and timers; the atoms keep their last value for late readers. */
   #dispose(): void {
     this.#sendPresence.cancel()
+    this.#cancelDocRetry()
     for (const stop of this.#docListeners) stop()
     this.#docListeners = []
     for (const manager of [...this.#undoManagers]) manager.destroy()

@@ -251,6 +251,63 @@ describe('room.doc', () => {
     client.destroy()
   })
 
+  it('retries a document load the server reported as failed after joining, with backoff', async () => {
+    const { server, client } = setup()
+    const serverDoc = new ServerDoc()
+    serverDoc.doc.getText('t').insert(0, 'stored')
+    const socket = await welcomeNext(server)
+    const room = client.join('r')
+    socket.acceptJoins()
+    const errors: unknown[] = []
+    room.on('error', (error) => errors.push(error))
+    const doc = room.doc
+    const handle = socket.handleOf('r')
+    expect(socket.framesOf('doc')).toHaveLength(1)
+
+    // The store is down: the server says so instead of answering.
+    socket.deliver({ type: 'error', handle, code: 'load_failed', message: 'store unavailable' })
+    expect(errors).toHaveLength(1)
+    expect(room.status.get()).toBe('syncing')
+    // The first retry comes within the first backoff cap (1 s), the second within 2 s more.
+    await vi.advanceTimersByTimeAsync(1_000)
+    expect(socket.framesOf('doc')).toHaveLength(2)
+    socket.deliver({ type: 'error', handle, code: 'load_failed', message: 'store unavailable' })
+    await vi.advanceTimersByTimeAsync(2_000)
+    expect(socket.framesOf('doc')).toHaveLength(3)
+
+    // The store is back: the retried step 1 is answered and the room syncs; no timer is left.
+    const last = socket.framesOf('doc').at(-1)
+    expect(last).toMatchObject({ handle, seq: 0 })
+    const reply = encoding.createEncoder()
+    readSyncMessage(decoding.createDecoder(last!.message), reply, serverDoc.doc, 'client')
+    socket.deliver({ type: 'doc', handle, seq: 0, message: encoding.toUint8Array(reply) })
+    expect(room.status.get()).toBe('synced')
+    expect(doc.getText('t').toString()).toBe('stored')
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(socket.framesOf('doc')).toHaveLength(3)
+    client.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
+  it('a pending document-load retry dies with the room', async () => {
+    const { server, client } = setup()
+    const socket = await welcomeNext(server)
+    const room = client.join('r')
+    socket.acceptJoins()
+    void room.doc
+    socket.deliver({
+      type: 'error',
+      handle: socket.handleOf('r'),
+      code: 'load_failed',
+      message: 'x',
+    })
+    room.leave()
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(socket.framesOf('doc')).toHaveLength(1)
+    client.destroy()
+    expect(vi.getTimerCount()).toBe(0)
+  })
+
   it('a later join({ doc: true }) on a held room creates the doc', async () => {
     const { client } = setup()
     const room = client.join('r')
