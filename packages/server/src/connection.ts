@@ -20,7 +20,6 @@ import {
 } from '@syncline/protocol'
 import WebSocket, { type RawData } from 'ws'
 import { runAuthenticate } from './auth'
-import { truncateCloseReason } from './closeReason'
 import { limits } from './defaults'
 import type { Departures } from './departures'
 import type { HeartbeatTarget } from './heartbeat'
@@ -33,6 +32,7 @@ import type { Membership, PresenceValue, Room, RoomPeer } from './room'
 import { roomNameProblem } from './roomName'
 import type { RoomRegistry } from './roomRegistry'
 import { SerialQueue } from './serialQueue'
+import { closeWithGrace } from './socketClose'
 import { MalformedSyncMessageError } from './syncMessage'
 import type { TimerHandle, TimerSet } from './timers'
 
@@ -182,16 +182,7 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
     this.#release('remove')
-    try {
-      this.#ws.close(code, truncateCloseReason(reason))
-    } catch {
-      this.#ws.terminate()
-      return
-    }
-    this.#terminateTimer = this.#deps.timers.timeout(
-      () => this.#ws.terminate(),
-      limits.closeGraceMs,
-    )
+    this.#terminateTimer = closeWithGrace(this.#ws, code, reason, this.#deps.timers)
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {

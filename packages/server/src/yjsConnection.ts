@@ -9,7 +9,6 @@ import WebSocket, { type RawData } from 'ws'
 import { runAuthenticate } from './auth'
 import type { ReceivedAwareness } from './awarenessBridge'
 import { decodeAwarenessUpdate, encodeAwarenessUpdate } from './awarenessUpdate'
-import { truncateCloseReason } from './closeReason'
 import { limits } from './defaults'
 import type { HeartbeatTarget } from './heartbeat'
 import { createAnonymousUserId, createConnectionId } from './ids'
@@ -20,6 +19,7 @@ import type { Membership } from './room'
 import { roomNameProblem } from './roomName'
 import type { RoomRegistry } from './roomRegistry'
 import { SerialQueue } from './serialQueue'
+import { closeWithGrace } from './socketClose'
 import { MalformedSyncMessageError } from './syncMessage'
 import type { TimerHandle, TimerSet } from './timers'
 import {
@@ -163,16 +163,7 @@ export class YjsConnection implements HeartbeatTarget {
     if (this.#state === 'closing' || this.#state === 'closed') return
     this.#state = 'closing'
     this.#release()
-    try {
-      this.#ws.close(code, truncateCloseReason(reason))
-    } catch {
-      this.#ws.terminate()
-      return
-    }
-    this.#terminateTimer = this.#deps.timers.timeout(
-      () => this.#ws.terminate(),
-      limits.closeGraceMs,
-    )
+    this.#terminateTimer = closeWithGrace(this.#ws, code, reason, this.#deps.timers)
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
