@@ -25,6 +25,7 @@ import type { Departures } from './departures'
 import type { HeartbeatTarget } from './heartbeat'
 import { createAnonymousUserId, createConnectionId, createResumeToken } from './ids'
 import type { AuthenticatedUser, ResolvedOptions, RoomAccess } from './options'
+import type { OutboxFlusher, OutboxOwner } from './outbox'
 import { validatePresence } from './presence'
 import { createTokenBucket, type TokenBucket, takeTokens } from './rateLimiter'
 import type { RecentConnection, RecentConnections } from './recentConnections'
@@ -54,6 +55,8 @@ export interface ConnectionDeps {
   /** Authenticated connections by connectionId (this server's own, live ones). */
   live: Map<string, Connection>
   timers: TimerSet
+  /** Writes every connection's queued frames once per event-loop turn. */
+  flusher: OutboxFlusher
   now: () => number
   /** Called once when the socket has closed and the connection released everything. */
   onClosed: (connection: Connection) => void
@@ -87,7 +90,7 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 /** A client connection; created by the server for each accepted WebSocket upgrade. */
-export class Connection implements RoomPeer, HeartbeatTarget {
+export class Connection implements RoomPeer, HeartbeatTarget, OutboxOwner {
   /** Assigned when the hello is accepted; empty before. */
   connectionId = ''
   /** Secret the client presents in its next hello to resume this connection. */
@@ -107,6 +110,8 @@ export class Connection implements RoomPeer, HeartbeatTarget {
   readonly #queue: SerialQueue<Frame>
   readonly #bucket: TokenBucket
   readonly #memberships = new Map<number, Membership>()
+  /** Encoded frames (never batches) queued this turn, in send order; see {@link flushOutbox}. */
+  #outbox: Uint8Array[] = []
   #user: AuthenticatedUser | undefined
   #state: ConnectionState = 'hello'
   #helloTimer: TimerHandle | undefined
@@ -143,24 +148,41 @@ export class Connection implements RoomPeer, HeartbeatTarget {
     return this.#state
   }
 
-  /** Sends encoded bytes if the socket is open; closes a consumer that cannot keep up. */
+  /**
+   * Queues one encoded frame (not a batch) if the socket is open. Everything queued in one
+   * event-loop turn goes out at its end as ONE message ({@link flushOutbox}), in queue order.
+   */
   send(bytes: Uint8Array): void {
-    if (this.#state !== 'open' || this.#ws.readyState !== WebSocket.OPEN) return
-    if (this.#ws.bufferedAmount > limits.maxBufferedBytes) {
-      this.close(CloseCode.TryAgainLater, 'send buffer full: client too slow')
-      return
-    }
-    this.#ws.send(bytes)
+    if (this.#state !== 'open') return
+    if (this.#outbox.length === 0) this.#deps.flusher.schedule(this)
+    this.#outbox.push(bytes)
   }
 
-  /** Encodes and sends one frame. */
+  /** Encodes and queues one frame. */
   sendFrame(frame: Frame): void {
     this.send(encodeFrame(frame))
   }
 
   /** {@inheritDoc TickRecipient.sendTick} */
   sendTick(frames: Uint8Array[]): void {
-    this.send(encodeBatch(frames))
+    for (const frame of frames) this.send(frame)
+  }
+
+  /**
+   * Writes the queued frames as one message (a batch when there are several); closes a
+   * consumer that cannot keep up. Called by the server's flusher at the end of each turn, and
+   * by {@link close} so frames queued before it precede the close frame.
+   */
+  flushOutbox(): void {
+    const frames = this.#outbox
+    if (frames.length === 0) return
+    this.#outbox = []
+    if (this.#state !== 'open' || this.#ws.readyState !== WebSocket.OPEN) return
+    if (this.#ws.bufferedAmount > limits.maxBufferedBytes) {
+      this.close(CloseCode.TryAgainLater, 'send buffer full: client too slow')
+      return
+    }
+    this.#ws.send(frames.length === 1 ? (frames[0] as Uint8Array) : encodeBatch(frames))
   }
 
   /** {@inheritDoc HeartbeatTarget.ping} */
@@ -180,9 +202,18 @@ export class Connection implements RoomPeer, HeartbeatTarget {
    */
   close(code: number, reason: string): void {
     if (this.#state === 'closing' || this.#state === 'closed') return
+    // What was sent before the close goes out before the close frame (a flush that finds the
+    // send buffer full closes the socket itself).
+    this.flushOutbox()
+    if (this.#ending()) return
     this.#state = 'closing'
     this.#release('remove')
     this.#terminateTimer = closeWithGrace(this.#ws, code, reason, this.#deps.timers)
+  }
+
+  /** Whether the connection is closing or closed (a re-check the compiler cannot narrow away). */
+  #ending(): boolean {
+    return this.#state === 'closing' || this.#state === 'closed'
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
@@ -484,13 +515,9 @@ export class Connection implements RoomPeer, HeartbeatTarget {
   #joinRoom(room: Room, frame: JoinFrame, access: Access, presence: PresenceValue): void {
     const membership = room.join(this, frame.handle, access, presence, frame.doc)
     this.#memberships.set(frame.handle, membership)
-    // One message: the client never sees the room without its presence snapshot.
-    this.send(
-      encodeBatch([
-        encodeFrame({ type: 'joined', handle: frame.handle, access }),
-        room.snapshot(frame.handle),
-      ]),
-    )
+    // Queued together, so one message: the client never sees the room without its snapshot.
+    this.sendFrame({ type: 'joined', handle: frame.handle, access })
+    this.send(room.snapshot(frame.handle))
   }
 
   /**
@@ -530,25 +557,21 @@ export class Connection implements RoomPeer, HeartbeatTarget {
       this.close(CloseCode.MalformedFrame, error.message)
       return
     }
-    const frames = outcome.replies.map((message) =>
-      encodeFrame({ type: 'doc', handle: frame.handle, seq: 0, message }),
-    )
+    // Queued in this turn's outbox, so replies, error and ack go out as one message.
+    for (const message of outcome.replies) {
+      this.sendFrame({ type: 'doc', handle: frame.handle, seq: 0, message })
+    }
     if (outcome.readOnlyDropped) {
-      frames.push(
-        encodeFrame({
-          type: 'error',
-          handle: frame.handle,
-          code: 'read_only',
-          message: 'read-only members cannot change the document; the update was dropped',
-        }),
-      )
+      this.sendFrame({
+        type: 'error',
+        handle: frame.handle,
+        code: 'read_only',
+        message: 'read-only members cannot change the document; the update was dropped',
+      })
     }
     // Acked after applying and handing the update to persistence; dropped writes too, so a
     // read-only client's pending-writes state settles.
-    if (frame.seq > 0)
-      frames.push(encodeFrame({ type: 'ack', handle: frame.handle, seq: frame.seq }))
-    if (frames.length === 1) this.send(frames[0] as Uint8Array)
-    else if (frames.length > 1) this.send(encodeBatch(frames))
+    if (frame.seq > 0) this.sendFrame({ type: 'ack', handle: frame.handle, seq: frame.seq })
   }
 
   #checkPresence(value: unknown):
@@ -604,6 +627,8 @@ export class Connection implements RoomPeer, HeartbeatTarget {
    */
   #release(departure: Departure): void {
     this.#queue.dispose()
+    this.#outbox = []
+    this.#deps.flusher.cancel(this)
     this.#deps.timers.clear(this.#helloTimer)
     this.#helloTimer = undefined
     if (this.#deps.live.get(this.connectionId) === this) this.#deps.live.delete(this.connectionId)

@@ -12,9 +12,9 @@ import { Departures } from './departures'
 import { Heartbeat } from './heartbeat'
 import { createRequestHandler } from './httpHandler'
 import { createServerId } from './ids'
-import { createInProcessBus } from './inProcessBus'
 import { createMemoryStore } from './memoryStore'
 import { resolveOptions, type ServerOptions } from './options'
+import { OutboxFlusher } from './outbox'
 import { PresenceTicker } from './presenceTicker'
 import { RecentConnections } from './recentConnections'
 import { RoomRegistry } from './roomRegistry'
@@ -28,7 +28,10 @@ export interface ServerStats {
   connections: number
   /** Rooms alive on this process. */
   rooms: number
-  /** Timers owned by the server (heartbeat sweep, hello, close, presence tick and grace). */
+  /**
+   * Timers owned by the server (heartbeat sweep, hello, close, presence tick and grace, and the
+   * end-of-turn flush of outgoing frames while one is pending).
+   */
   timers: number
   /** Connections dropped without a close frame whose presence is held for a resume. */
   departures: number
@@ -70,18 +73,17 @@ export interface SynclineServer {
 export function createServer(options: ServerOptions = {}): SynclineServer {
   const resolved = resolveOptions(options)
   const { logger } = resolved
-  const ownsBus = resolved.bus === undefined
-  const bus =
-    resolved.bus ??
-    createInProcessBus({
-      onListenerError: (error) => logger.error('syncline: bus listener', error),
-    })
+  // Without a bus passed in, no other process can receive room traffic: rooms then publish
+  // nothing (no encoding, no delivery to nobody). A bus passed in is always used, even an
+  // in-process one shared by several servers of this process.
+  const bus = resolved.bus
   const ownsStore = resolved.store === undefined
   const store = resolved.store ?? createMemoryStore()
   const timers = new TimerSet()
   const recent = new RecentConnections()
   const now = () => Date.now()
   const ticker = new PresenceTicker(timers, resolved.presenceTickMs)
+  const flusher = new OutboxFlusher((error) => logger.error('syncline: sending failed', error))
   const departures = new Departures(timers, resolved.presenceGraceMs)
   const rooms = new RoomRegistry({
     bus,
@@ -94,6 +96,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
     store,
     persistence: resolved.persistence,
     documentUnloadDelayMs: resolved.documentUnloadDelayMs,
+    documentFlushMs: resolved.documentFlushMs,
   })
   const connections = new Set<Connection | YjsConnection>()
   const live = new Map<string, Connection>()
@@ -140,6 +143,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
           departures,
           live,
           timers,
+          flusher,
           now,
           onClosed: (closed) => {
             connections.delete(closed)
@@ -187,6 +191,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
       connection.close(CloseCode.GoingAway, 'server shutting down')
     }
     await drained
+    flusher.stop()
     ticker.stop()
     departures.clear()
     rooms.disposeAll()
@@ -198,7 +203,6 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
     if (ownsStore) {
       await store.close().catch((error: unknown) => logger.error('syncline: store close', error))
     }
-    if (ownsBus) await bus.close()
     http.closeAllConnections()
     await httpClosed
     state = 'closed'
@@ -229,7 +233,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
       return {
         connections: connections.size,
         rooms: rooms.size,
-        timers: timers.size,
+        timers: timers.size + (flusher.pending ? 1 : 0),
         departures: departures.size,
         pendingUpgrades: upgrading.size,
         documents: rooms.documents,

@@ -108,7 +108,11 @@ export interface ServerOptions {
    * Requests without `Origin` (non-browser clients) are allowed. Default: any origin.
    */
   allowedOrigins?: string[]
-  /** Carries room traffic between server processes. Default: a new in-process bus. */
+  /**
+   * Carries room traffic between server processes. Default: none — a single process has nobody
+   * to tell, so room traffic is not published at all (pass one `createInProcessBus()` to several
+   * servers of one process to connect them).
+   */
   bus?: Bus
   /** A connection silent this long (no frame, no pong) is closed with 4408. Default 30 000. */
   presenceTimeoutMs?: number
@@ -124,6 +128,11 @@ export interface ServerOptions {
   presenceGraceMs?: number
   /** Presence changes are coalesced and sent once per tick. Default 33. */
   presenceTickMs?: number
+  /**
+   * Document updates relayed to a member wait at most this long, so a busy room's updates share
+   * one WebSocket message per socket; 0 sends them at the end of the event-loop turn. Default 16.
+   */
+  documentFlushMs?: number
   /** Largest presence object, in bytes of JSON. Default 4 096. */
   maxPresenceBytes?: number
   /** Receives warnings and errors the server handled. Default: `console`. */
@@ -161,6 +170,7 @@ export interface ResolvedOptions {
   rateLimit: { framesPerSecond: number; burst: number }
   presenceGraceMs: number
   presenceTickMs: number
+  documentFlushMs: number
   maxPresenceBytes: number
   logger: Logger
   store: DocumentStore | undefined
@@ -181,6 +191,7 @@ const knownOptions: ReadonlySet<string> = new Set<keyof ServerOptions>([
   'rateLimit',
   'presenceGraceMs',
   'presenceTickMs',
+  'documentFlushMs',
   'maxPresenceBytes',
   'logger',
   'store',
@@ -468,6 +479,11 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       'presenceTickMs',
       options.presenceTickMs,
       defaults.presenceTickMs,
+    ),
+    documentFlushMs: nonNegativeInteger(
+      'documentFlushMs',
+      options.documentFlushMs,
+      defaults.documentFlushMs,
     ),
     maxPresenceBytes: positiveInteger(
       'maxPresenceBytes',

@@ -3,6 +3,7 @@
 // use, unloaded a while after the last member using it left) and its bus subscription. It lives
 // while any of these is in use and disposes everything it owns after that.
 import { type Access, type BroadcastFrame, encodeFrame } from '@syncline/protocol'
+import { mergeUpdates } from 'yjs'
 import { AwarenessBridge, type ReceivedAwareness } from './awarenessBridge'
 import type { Bus } from './bus'
 import { type BusMessage, decodeBusMessage, encodeBusMessage, roomTopic } from './busMessage'
@@ -33,7 +34,10 @@ export interface RoomPeer extends TickRecipient {
   readonly connectionId: string
   readonly userId: string
   readonly protocol: PeerProtocol
-  /** Sends one encoded WebSocket message to the peer (dropped if the socket is closing). */
+  /**
+   * Sends one encoded frame to the peer (dropped if the socket is closing). Native connections
+   * queue it and write all frames of the current event-loop turn as one message.
+   */
   send(bytes: Uint8Array): void
 }
 
@@ -75,7 +79,12 @@ export interface PresenceValue {
 
 /** What a room is given by its registry. */
 export interface RoomContext {
-  bus: Bus
+  /**
+   * The bus to other server processes; `undefined` when there can be none (the user passed no
+   * bus, so the server's in-process bus has no other listener): nothing is then encoded,
+   * published or subscribed.
+   */
+  bus: Bus | undefined
   /** This server process's id: bus messages from it are ignored (already delivered locally). */
   serverId: string
   logger: Logger
@@ -90,6 +99,8 @@ export interface RoomContext {
   timers: TimerSet
   /** How long the document stays loaded after its last member left. */
   documentUnloadDelayMs: number
+  /** Longest wait of an applied update before it is relayed (merged with the window's others). */
+  documentFlushMs: number
   documents: DocumentHost
 }
 
@@ -98,6 +109,12 @@ export class Room implements TickSource {
   /** The room's name, as clients join it. */
   readonly name: string
   readonly #context: RoomContext
+  /** Document updates applied in the current relay window, and who sent them all (if one did). */
+  #relay: { updates: Uint8Array[]; origin: unknown; timer: TimerHandle | undefined } = {
+    updates: [],
+    origin: undefined,
+    timer: undefined,
+  }
   readonly #topic: string
   readonly #members = new Map<string, Membership>()
   readonly #presence = new RoomPresence()
@@ -124,7 +141,8 @@ export class Room implements TickSource {
     this.#context = context
     this.#topic = roomTopic(name)
     this.#lastRefreshAt = context.now()
-    this.#unsubscribe = context.bus.subscribe(this.#topic, (bytes) => this.#onBusMessage(bytes))
+    this.#unsubscribe =
+      context.bus?.subscribe(this.#topic, (bytes) => this.#onBusMessage(bytes)) ?? (() => {})
     // Other servers announce their connections in this room in reply.
     this.#publish({ kind: 'presenceQuery', origin: context.serverId })
   }
@@ -347,7 +365,9 @@ export class Room implements TickSource {
       connectionId: from.peer.connectionId,
     })
     this.#deliver(event, from.peer.connectionId)
-    this.#publish({ kind: 'event', origin: this.#context.serverId, frame: event(0) })
+    if (this.#context.bus !== undefined) {
+      this.#publish({ kind: 'event', origin: this.#context.serverId, frame: event(0) })
+    }
   }
 
   /**
@@ -410,6 +430,8 @@ export class Room implements TickSource {
     this.#awareness = undefined
     this.#yjsMembers = 0
     this.#cancelUnload()
+    this.#context.timers.clear(this.#relay.timer)
+    this.#relay = { updates: [], origin: undefined, timer: undefined }
     this.#unloadDocument()
     this.#unsubscribe()
     this.#context.onDispose(this)
@@ -460,12 +482,36 @@ export class Room implements TickSource {
     this.#context.documents.unload(this.name, document)
   }
 
-  /** Relays an update applied to the document to every other member using it; publishes local ones. */
+  /**
+   * Relays an update applied to the document to the members using it and publishes local ones.
+   * Relays wait up to `documentFlushMs`: the window's updates go out merged into ONE update per
+   * member, so a room where many people type costs one frame per member per window instead of
+   * one per keystroke — writes dominate fan-out CPU. Persistence and the bus see every update.
+   */
   #onDocumentUpdate(update: Uint8Array, origin: unknown): void {
+    if (this.#relay.updates.length === 0) this.#relay.origin = origin
+    else if (this.#relay.origin !== origin) this.#relay.origin = undefined
+    this.#relay.updates.push(update)
+    this.#relay.timer ??= this.#context.timers.timeout(
+      () => this.#flushRelay(),
+      this.#context.documentFlushMs,
+    )
+    if (origin !== busOrigin && this.#context.bus !== undefined) {
+      this.#publish({ kind: 'docUpdate', origin: this.#context.serverId, update })
+    }
+  }
+
+  #flushRelay(): void {
+    const { updates, origin } = this.#relay
+    this.#relay = { updates: [], origin: undefined, timer: undefined }
+    if (updates.length === 0 || this.#disposed) return
+    const update = updates.length === 1 ? (updates[0] as Uint8Array) : mergeUpdates(updates)
     let message: Uint8Array | undefined
     let native: AddressedFrame | undefined
     let yjs: Uint8Array | undefined
     for (const membership of this.#members.values()) {
+      // A member gets its own edits back only when they were merged with someone else's:
+      // applying known content is a no-op for Yjs, and one shared update is what saves the work.
       if (!membership.document || membership === origin) continue
       message ??= encodeSyncUpdate(update)
       if (membership.peer.protocol === 'yjs') {
@@ -475,9 +521,6 @@ export class Room implements TickSource {
         native ??= addressedFrame({ type: 'doc', handle: 0, seq: 0, message })
         membership.peer.send(native(membership.handle))
       }
-    }
-    if (origin !== busOrigin) {
-      this.#publish({ kind: 'docUpdate', origin: this.#context.serverId, update })
     }
   }
 
@@ -576,7 +619,7 @@ export class Room implements TickSource {
   }
 
   #publish(message: BusMessage): void {
-    this.#context.bus.publish(this.#topic, encodeBusMessage(message))
+    this.#context.bus?.publish(this.#topic, encodeBusMessage(message))
   }
 
   /** Sends a native room frame to every native member (but one). */

@@ -12,6 +12,16 @@ export type RoomFrame = Extract<Frame, { handle: number }>
 export type AddressedFrame = (handle: number) => Uint8Array
 
 /**
+ * A Buffer view of `bytes` (no copy): `ws` sends a Buffer as is but wraps any other Uint8Array
+ * in a new one on every send, and one frame is sent to many members.
+ */
+function asBuffer(bytes: Uint8Array): Uint8Array {
+  return Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+}
+
+/**
  * Re-addresses `bytes` (an encoded room frame, any handle) to each handle asked for. Most
  * clients number their rooms from 1, so in practice this encodes once per message.
  */
@@ -20,7 +30,7 @@ export function addressedFrameFromBytes(bytes: Uint8Array): AddressedFrame {
   const tag = decoding.readVarUint(decoder)
   const sourceHandle = decoding.readVarUint(decoder)
   const body = bytes.subarray(decoder.pos)
-  const cache = new Map<number, Uint8Array>([[sourceHandle, bytes]])
+  const cache = new Map<number, Uint8Array>([[sourceHandle, asBuffer(bytes)]])
   return (handle) => {
     let addressed = cache.get(handle)
     if (addressed === undefined) {
@@ -28,7 +38,7 @@ export function addressedFrameFromBytes(bytes: Uint8Array): AddressedFrame {
       encoding.writeVarUint(encoder, tag)
       encoding.writeVarUint(encoder, handle)
       encoding.writeUint8Array(encoder, body)
-      addressed = encoding.toUint8Array(encoder)
+      addressed = asBuffer(encoding.toUint8Array(encoder))
       cache.set(handle, addressed)
     }
     return addressed

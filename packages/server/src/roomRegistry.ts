@@ -14,7 +14,8 @@ import type { TimerSet } from './timers'
 
 /** What the registry needs to create rooms. */
 export interface RoomRegistryContext {
-  bus: Bus
+  /** `undefined` when no other process can receive room traffic (see `RoomContext.bus`). */
+  bus: Bus | undefined
   serverId: string
   logger: Logger
   now: () => number
@@ -24,6 +25,7 @@ export interface RoomRegistryContext {
   store: DocumentStore
   persistence: Required<PersistenceOptions>
   documentUnloadDelayMs: number
+  documentFlushMs: number
 }
 
 /** Creates, finds and disposes rooms; loads and unloads their documents. */
@@ -72,6 +74,7 @@ export class RoomRegistry implements DocumentHost {
         presenceTimeoutMs: this.#context.presenceTimeoutMs,
         timers,
         documentUnloadDelayMs,
+        documentFlushMs: this.#context.documentFlushMs,
         documents: this,
         schedule: (dirty) => ticker.schedule(dirty),
         onDispose: (disposed) => {

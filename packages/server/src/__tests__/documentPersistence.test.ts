@@ -17,6 +17,19 @@ import { createMemoryStore } from '../memoryStore'
 
 const ROOM = 'room'
 
+/** Input counts of every `Y.mergeUpdates` call (the writer's merge bound is checked on these). */
+const mergeInputs = vi.hoisted((): number[] => [])
+vi.mock('yjs', async (importOriginal) => {
+  const actual = await importOriginal<typeof import('yjs')>()
+  return {
+    ...actual,
+    mergeUpdates: (updates: Uint8Array[]) => {
+      mergeInputs.push(updates.length)
+      return actual.mergeUpdates(updates)
+    },
+  }
+})
+
 let store: DocumentStore
 let doc: Y.Doc
 let errors: DocumentPersistenceError[]
@@ -151,6 +164,34 @@ describe('createDocumentPersistence', () => {
     expect(append.mock.calls[0]![1]).toEqual([Y.mergeUpdates(updates)])
     expect((await store.load(ROOM))?.updates).toHaveLength(1)
     await expectStoredEqualsDoc()
+  })
+
+  it('merges a busy batch a bounded run at a time, still into one append', async () => {
+    const append = vi.spyOn(store, 'append')
+    const persistence = connect({ mergeEvery: 10 })
+    // Five typists (their own clientIDs) interleaving single characters, as in a busy room.
+    const typists = Array.from({ length: 5 }, () => new Y.Doc())
+    for (const typist of typists) Y.applyUpdate(typist, Y.encodeStateAsUpdate(doc))
+    mergeInputs.length = 0
+    for (let i = 0; i < 500; i++) {
+      const typist = typists[i % typists.length]!
+      const text = typist.getText('text')
+      const before = Y.encodeStateVector(typist)
+      text.insert((i * 7) % (text.length + 1), String.fromCharCode(97 + (i % 26)))
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(typist, before))
+    }
+    expect(persistence.pendingUpdates).toBe(500)
+    // Merged while typing (50 runs of 10, 5 merges of 10 runs), and no merge then, nor the
+    // save's, takes more than about twice mergeEvery inputs.
+    expect(mergeInputs.length).toBeGreaterThanOrEqual(55)
+    expect(Math.max(...mergeInputs)).toBeLessThan(2 * 10)
+    await vi.advanceTimersByTimeAsync(DOCUMENT_PERSISTENCE_DEFAULTS.debounceMs)
+    expect(Math.max(...mergeInputs)).toBeLessThan(2 * 10)
+    expect(append).toHaveBeenCalledTimes(1)
+    expect(append.mock.calls[0]![1]).toHaveLength(1)
+    expect(persistence.pendingUpdates).toBe(0)
+    await expectStoredEqualsDoc()
+    for (const typist of typists) typist.destroy()
   })
 
   it('flush() saves at once and clears the pending timer', async () => {

@@ -1,6 +1,6 @@
 // Room documents over the native protocol with raw y-protocols messages: sync, acks and relays,
 // load-before-answer, shared and failed loads, read-only members and malformed payloads.
-import { CloseCode } from '@syncline/protocol'
+import { CloseCode, decodeFrame, type Frame, unbatch } from '@syncline/protocol'
 import { deferred } from '@syncline/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
@@ -72,6 +72,81 @@ describe('document sync between native clients', () => {
     expect(docA.getText('t').toString()).toBe('offline and online')
     b.send({ type: 'ping', id: 1 })
     expect(await b.next()).toEqual({ type: 'pong', id: 1 })
+  })
+
+  it("merges a relay window's updates into one frame per member; acks go at once, in order", async () => {
+    server = await startServer()
+    const a = await client()
+    const b = await client()
+    const c = await client()
+    await joinDoc(a, 1, 'turn-room')
+    await joinDoc(b, 1, 'turn-room')
+    await joinDoc(c, 1, 'turn-room')
+    const docA = new Y.Doc()
+    await syncDoc(a, 1, docA)
+    await syncDoc(b, 1, new Y.Doc())
+    const docC = new Y.Doc()
+    await syncDoc(c, 1, docC)
+    const updates: Uint8Array[] = []
+    docA.on('update', (update: Uint8Array) => updates.push(update))
+    docA.getText('t').insert(0, 'one')
+    docA.getText('t').insert(3, ' two')
+    // Both updates in one WebSocket message: the server handles them in one turn.
+    a.send({
+      type: 'batch',
+      frames: updates.map((update, i) => ({
+        type: 'doc' as const,
+        handle: 1,
+        seq: i + 1,
+        message: updateMessage(update),
+      })),
+    })
+    /** The frames of the next raw message holding a frame of `type` (skipping presence diffs). */
+    async function messageWith(who: Client, type: Frame['type']): Promise<Frame[]> {
+      for (;;) {
+        const frames = unbatch(decodeFrame((await who.socket.next()).data))
+        if (frames.some((frame) => frame.type === type)) return frames
+      }
+    }
+    // The acks are not held back by the relay window.
+    expect(await messageWith(a, 'ack')).toEqual([
+      { type: 'ack', handle: 1, seq: 1 },
+      { type: 'ack', handle: 1, seq: 2 },
+    ])
+    // Both of a's updates reach b as ONE merged update; a (their only author) gets nothing back.
+    const relayed = await messageWith(b, 'doc')
+    expect(relayed.filter((frame) => frame.type === 'doc')).toHaveLength(1)
+    const docB = new Y.Doc()
+    for (const frame of relayed) {
+      if (frame.type === 'doc') Y.applyUpdate(docB, readSync(frame.message).payload)
+    }
+    expect(docB.getText('t').toString()).toBe('one two')
+
+    // Edits of two members in one window: everyone gets the merged update, authors included
+    // (known content is a no-op for Yjs), and every copy converges.
+    const docBUpdates: Uint8Array[] = []
+    docB.on('update', (update: Uint8Array) => docBUpdates.push(update))
+    docB.getText('t').insert(0, 'zero ')
+    const fromA: Uint8Array[] = []
+    docA.on('update', (update: Uint8Array, origin: unknown) => {
+      if (origin !== 'remote') fromA.push(update)
+    })
+    docA.getText('t').insert(docA.getText('t').length, ' three')
+    a.send({ type: 'doc', handle: 1, seq: 3, message: updateMessage(fromA[0]!) })
+    b.send({ type: 'doc', handle: 1, seq: 1, message: updateMessage(docBUpdates[0]!) })
+    // c still has the first window's relay to read; each copy reads until it has everything.
+    for (const [who, doc] of [
+      [a, docA],
+      [c, docC],
+    ] as const) {
+      while (doc.getText('t').toString() !== 'zero one two three') {
+        for (const frame of await messageWith(who, 'doc')) {
+          if (frame.type === 'doc') Y.applyUpdate(doc, readSync(frame.message).payload, 'remote')
+        }
+      }
+    }
+    expect(docA.getText('t').toString()).toBe('zero one two three')
+    expect(docC.getText('t').toString()).toBe('zero one two three')
   })
 
   it('does not send document traffic to members that never asked for the document', async () => {

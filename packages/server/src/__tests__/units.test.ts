@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { bearerToken, hasUpgradeCredentials, runAuthenticate } from '../auth'
 import { decodeBusMessage, encodeBusMessage } from '../busMessage'
 import { truncateCloseReason } from '../closeReason'
+import { OutboxFlusher } from '../outbox'
 import { createTokenBucket, takeTokens } from '../rateLimiter'
 import { RecentConnections } from '../recentConnections'
 import { addressedFrame } from '../roomFrame'
@@ -102,7 +103,8 @@ describe('addressedFrame', () => {
     const addressed = addressedFrame(frame)
     for (const handle of [1, 127, 128, 70_000, 0xffffffff]) {
       expect(decodeFrame(addressed(handle))).toEqual({ ...frame, handle })
-      expect(addressed(handle)).toEqual(encodeFrame({ ...frame, handle }))
+      // Bytes equal to a fresh encoding (as a Buffer view, which ws sends without wrapping).
+      expect(new Uint8Array(addressed(handle))).toEqual(encodeFrame({ ...frame, handle }))
     }
     expect(addressed(5)).toBe(addressed(5))
   })
@@ -178,5 +180,56 @@ describe('TimerSet', () => {
     timers.clearAll()
     expect(timers.size).toBe(0)
     expect(fired).toBe(0)
+  })
+})
+
+describe('OutboxFlusher', () => {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+  it('flushes every scheduled owner once, at the end of the turn', async () => {
+    const flusher = new OutboxFlusher((error) => {
+      throw error
+    })
+    const flushed: string[] = []
+    const a = { flushOutbox: () => flushed.push('a') }
+    const b = { flushOutbox: () => flushed.push('b') }
+    flusher.schedule(a)
+    flusher.schedule(b)
+    expect(flusher.pending).toBe(true)
+    expect(flushed).toEqual([])
+    await turn()
+    expect(flushed).toEqual(['a', 'b'])
+    expect(flusher.pending).toBe(false)
+  })
+
+  it('reports a throwing owner and still flushes the others', async () => {
+    const errors: unknown[] = []
+    const flusher = new OutboxFlusher((error) => errors.push(error))
+    let flushed = false
+    flusher.schedule({
+      flushOutbox: () => {
+        throw new Error('boom')
+      },
+    })
+    flusher.schedule({ flushOutbox: () => (flushed = true) })
+    await turn()
+    expect(flushed).toBe(true)
+    expect(errors).toHaveLength(1)
+  })
+
+  it('cancel() of the only owner and stop() leave no pending flush', async () => {
+    const flusher = new OutboxFlusher(() => {})
+    let flushes = 0
+    const owner = { flushOutbox: () => flushes++ }
+    flusher.schedule(owner)
+    flusher.cancel(owner)
+    expect(flusher.pending).toBe(false)
+    flusher.schedule(owner)
+    flusher.stop()
+    expect(flusher.pending).toBe(false)
+    flusher.schedule(owner) // ignored after stop()
+    expect(flusher.pending).toBe(false)
+    await turn()
+    expect(flushes).toBe(0)
   })
 })
