@@ -82,7 +82,7 @@ export function createServer(options: ServerOptions = {}): SynclineServer {
   const timers = new TimerSet()
   const recent = new RecentConnections()
   const now = () => Date.now()
-  const ticker = new PresenceTicker(timers, resolved.presenceTickMs)
+  const ticker = new PresenceTicker(timers, resolved.presenceTickMs, now)
   const flusher = new OutboxFlusher((error) => logger.error('syncline: sending failed', error))
   const departures = new Departures(timers, resolved.presenceGraceMs)
   const rooms = new RoomRegistry({

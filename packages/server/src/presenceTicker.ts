@@ -24,16 +24,31 @@ export class PresenceTicker {
   readonly #tickMs: number
   readonly #dirty = new Set<TickSource>()
   #timer: TimerHandle | undefined
+  /** When the pending tick is due (wall clock). */
+  #dueAt = 0
+  readonly #now: () => number
 
-  constructor(timers: TimerSet, tickMs: number) {
+  constructor(timers: TimerSet, tickMs: number, now: () => number = Date.now) {
     this.#timers = timers
     this.#tickMs = tickMs
+    this.#now = now
   }
 
   /** Flushes `source` on the next tick (starting the tick timer if idle). */
   schedule(source: TickSource): void {
     this.#dirty.add(source)
-    this.#timer ??= this.#timers.timeout(() => this.tick(), this.#tickMs)
+    if (this.#timer !== undefined) return
+    this.#dueAt = this.#now() + this.#tickMs
+    this.#timer = this.#timers.timeout(() => this.tick(), this.#tickMs)
+  }
+
+  /**
+   * Runs an overdue tick now. Called before a pending presence is replaced: when the event loop
+   * is behind, the tick timer fires late, and a sender's previous position would otherwise be
+   * coalesced away although it is older than one tick. Never flushes a tick early.
+   */
+  catchUp(): void {
+    if (this.#timer !== undefined && this.#now() >= this.#dueAt) this.tick()
   }
 
   /** Forgets `source` (it was disposed); stops the timer when nothing else is pending. */

@@ -93,6 +93,8 @@ export interface RoomContext {
   presenceTimeoutMs: number
   /** Asks for `flushPresence` on the next presence tick. */
   schedule: (room: Room) => void
+  /** Runs the presence tick now if it is overdue (the presence ticker's `catchUp`). */
+  catchUpPresence: () => void
   /** Called once, after the room disposed itself. */
   onDispose: (room: Room) => void
   /** Owns the room's timers (the document unload delay). */
@@ -589,6 +591,8 @@ export class Room implements TickSource {
       seenAt: this.#context.now(),
     }
     const previous = this.#presence.get(connectionId)
+    // A late tick must not coalesce away a value older than one tick: send it first.
+    if (previous !== undefined) this.#context.catchUpPresence()
     // Replacing the record also ends a hold: a resumed connection took its entry back.
     this.#presence.set(record)
     if (previous?.json === record.json && previous.userId === record.userId) return

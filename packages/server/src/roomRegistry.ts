@@ -77,6 +77,7 @@ export class RoomRegistry implements DocumentHost {
         documentFlushMs: this.#context.documentFlushMs,
         documents: this,
         schedule: (dirty) => ticker.schedule(dirty),
+        catchUpPresence: () => ticker.catchUp(),
         onDispose: (disposed) => {
           ticker.cancel(disposed)
           if (this.#rooms.get(disposed.name) === disposed) this.#rooms.delete(disposed.name)

@@ -1,9 +1,10 @@
 import { decodeFrame, encodeFrame } from '@syncline/protocol'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { bearerToken, hasUpgradeCredentials, runAuthenticate } from '../auth'
 import { decodeBusMessage, encodeBusMessage } from '../busMessage'
 import { truncateCloseReason } from '../closeReason'
 import { OutboxFlusher } from '../outbox'
+import { PresenceTicker } from '../presenceTicker'
 import { createTokenBucket, takeTokens } from '../rateLimiter'
 import { RecentConnections } from '../recentConnections'
 import { addressedFrame } from '../roomFrame'
@@ -231,5 +232,31 @@ describe('OutboxFlusher', () => {
     expect(flusher.pending).toBe(false)
     await turn()
     expect(flushes).toBe(0)
+  })
+})
+
+describe('PresenceTicker', () => {
+  it('runs an overdue tick on catchUp, never an early one', () => {
+    vi.useFakeTimers()
+    try {
+      let clock = 1_000
+      const timers = new TimerSet()
+      const ticker = new PresenceTicker(timers, 33, () => clock)
+      const flushed: number[] = []
+      const source = { flushPresence: () => void flushed.push(clock) }
+      ticker.schedule(source)
+      clock += 32
+      ticker.catchUp() // not due yet
+      expect(flushed).toEqual([])
+      // The event loop is behind: the clock passed the due time but the timer has not fired.
+      clock += 30
+      ticker.catchUp()
+      expect(flushed).toEqual([1_062])
+      expect(timers.size).toBe(0)
+      ticker.catchUp() // nothing pending
+      expect(flushed).toHaveLength(1)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })
