@@ -3,12 +3,16 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { runInNewContext } from 'node:vm'
-import { createFakeServer } from '@syncline/test-utils'
+import { createFakeServer, serviceAvailable } from '@syncline/test-utils'
 import { describe, expect, it } from 'vitest'
 
 const bundlePath = fileURLToPath(new URL('../../dist/syncline.global.js', import.meta.url))
-const built = existsSync(bundlePath)
-if (!built) console.warn(`SKIPPED bundle test: ${bundlePath} is missing; run the build first`)
+// In CI (SYNCLINE_REQUIRE_SERVICES=1) a missing build fails instead of skipping.
+const built = serviceAvailable(
+  'The browser bundle',
+  existsSync(bundlePath),
+  `run pnpm build → ${bundlePath}`,
+)
 
 describe.skipIf(!built)('browser bundle (dist/syncline.global.js)', () => {
   it('defines the Syncline global, with everything public, and connects', async () => {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { serviceAvailable } from '@syncline/test-utils'
 import { describe, expect, it } from 'vitest'
 import { CliUsageError, parseCliArgs, usage } from '../cliOptions'
 import { runCli } from '../runCli'
@@ -125,10 +126,12 @@ describe('runCli', () => {
 })
 
 const builtCli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url))
-const built = existsSync(builtCli)
-if (!built) {
-  console.warn(`SKIPPING the spawned-CLI test: ${builtCli} is missing; run \`pnpm build\` first`)
-}
+// In CI (SYNCLINE_REQUIRE_SERVICES=1) a missing build fails instead of skipping.
+const built = serviceAvailable(
+  'The built CLI',
+  existsSync(builtCli),
+  `run pnpm build → ${builtCli}`,
+)
 
 describe.skipIf(!built)('syncline-server binary', () => {
   it('starts, answers /healthz and exits 0 on SIGTERM', async () => {
