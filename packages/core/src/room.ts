@@ -131,6 +131,8 @@ export class Room<P extends Presence = Presence> {
   /** Pending retry of a failed document load, and how many came before it. */
   #docRetryTimer: ReturnType<typeof setTimeout> | undefined
   #docRetries = 0
+  /** A join frame is out on the current connection (joined or not yet answered). */
+  #joinSent = false
   #awareness: PresenceAwareness | null = null
   readonly #hasPendingWrites = atom(false)
   readonly #undoManagers = new Set<UndoManager>()
@@ -395,9 +397,14 @@ export class Room<P extends Presence = Presence> {
   /** A join frame went out on a new socket. @internal */
   _joinSent(): void {
     this.#joined = false
+    this.#joinSent = true
     this.#passedGates.clear()
     // The previous handle is dead: what was in flight on it travels with the next exchange.
     this.#sync?.disconnect()
+    // Sync step 1 follows the join at once instead of waiting for `joined`: the server handles
+    // a connection's frames in order (after the join and its document load), so this saves a
+    // round trip on every (re)join. A denied join makes the server drop it.
+    this.#sync?.connect(this.#transport.docLink(this))
     // The join carries the current presence: a pending throttled send would only repeat it.
     this.#sendPresence.cancel()
     // Diffs of the old connection mean nothing now; the list itself stays until the snapshot.
@@ -418,8 +425,7 @@ export class Room<P extends Presence = Presence> {
       this.#self.set(this.#computeSelf())
       this.#updateSyncStatus()
     })
-    // Sync step 1 goes out right after `joined`; the 'doc' gate passes when DocSync is synced.
-    this.#sync?.connect(this.#transport.docLink(this))
+    // Sync step 1 went out with the join; the 'doc' gate passes when DocSync is synced.
   }
 
   /** A gate passed (presence snapshot applied, document synced). @internal */
@@ -449,6 +455,7 @@ export class Room<P extends Presence = Presence> {
   /** The server refused the join. @internal */
   _denied(error: RoomError): void {
     this.#joined = false
+    this.#joinSent = false
     this.#error.set(error)
     this.#status.set('denied')
     this.#dispose()
@@ -456,6 +463,7 @@ export class Room<P extends Presence = Presence> {
 
   /** The socket went away; the registry will rejoin. @internal */
   _disconnected(): void {
+    this.#joinSent = false
     if (this.closed) return
     const wasJoined = this.#joined || this.#status.get() !== 'joining'
     this.#joined = false
@@ -467,6 +475,7 @@ export class Room<P extends Presence = Presence> {
   /** The last holder left (or the client was destroyed). @internal */
   _left(): void {
     this.#joined = false
+    this.#joinSent = false
     this.#status.set('left')
     this.#dispose()
   }
@@ -535,6 +544,9 @@ export class Room<P extends Presence = Presence> {
       this.#passedGates.delete('doc')
       this.#pendingGates.add('doc')
       this.#updateSyncStatus()
+      sync.connect(this.#transport.docLink(this))
+    } else if (this.#joinSent) {
+      // The join is on its way without the flag: step 1 behind it asks for the document.
       sync.connect(this.#transport.docLink(this))
     }
     return doc

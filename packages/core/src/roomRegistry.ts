@@ -220,12 +220,8 @@ export class RoomRegistry {
     const handle = entry?.handle
     return {
       send: (seq, message) => {
-        if (
-          entry === undefined ||
-          handle === undefined ||
-          entry.handle !== handle ||
-          !entry.joined
-        ) {
+        // Valid from the join frame on: the server handles the connection's frames in order.
+        if (entry === undefined || handle === undefined || entry.handle !== handle) {
           throw new Error(`room "${room.name}" is no longer joined on this connection`)
         }
         const bytes = encodeFrame({ type: 'doc', handle, seq, message })
