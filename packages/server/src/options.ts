@@ -204,6 +204,22 @@ function invalid(name: string, expected: string, got: unknown): Error {
   return new Error(`createServer: "${name}" must be ${expected}, got ${shown}`)
 }
 
+/**
+ * A positive integer and its upper bound (`[name, value, fallback]` each). An unset bound
+ * defaults to at least the lower value, so raising only the lower one stays valid.
+ */
+function boundPair(
+  lower: [string, unknown, number],
+  upper: [string, unknown, number],
+): [number, number] {
+  const low = positiveInteger(...lower)
+  const high = positiveInteger(upper[0], upper[1], Math.max(upper[2], low))
+  if (high < low) {
+    throw invalid(upper[0], `a positive integer at least ${lower[0]} (${low})`, high)
+  }
+  return [low, high]
+}
+
 function positiveInteger(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
@@ -339,40 +355,14 @@ function resolvePersistence(value: unknown): Required<PersistenceOptions> {
     }
   }
   const options = value as PersistenceOptions
-  const debounceMs = positiveInteger(
-    'persistence.debounceMs',
-    options.debounceMs,
-    fallback.debounceMs,
+  const [debounceMs, maxWaitMs] = boundPair(
+    ['persistence.debounceMs', options.debounceMs, fallback.debounceMs],
+    ['persistence.maxWaitMs', options.maxWaitMs, fallback.maxWaitMs],
   )
-  const maxWaitMs = positiveInteger(
-    'persistence.maxWaitMs',
-    options.maxWaitMs,
-    Math.max(fallback.maxWaitMs, debounceMs),
+  const [retryDelayMs, maxRetryDelayMs] = boundPair(
+    ['persistence.retryDelayMs', options.retryDelayMs, fallback.retryDelayMs],
+    ['persistence.maxRetryDelayMs', options.maxRetryDelayMs, fallback.maxRetryDelayMs],
   )
-  if (maxWaitMs < debounceMs) {
-    throw invalid(
-      'persistence.maxWaitMs',
-      `a positive integer at least persistence.debounceMs (${debounceMs})`,
-      maxWaitMs,
-    )
-  }
-  const retryDelayMs = positiveInteger(
-    'persistence.retryDelayMs',
-    options.retryDelayMs,
-    fallback.retryDelayMs,
-  )
-  const maxRetryDelayMs = positiveInteger(
-    'persistence.maxRetryDelayMs',
-    options.maxRetryDelayMs,
-    Math.max(fallback.maxRetryDelayMs, retryDelayMs),
-  )
-  if (maxRetryDelayMs < retryDelayMs) {
-    throw invalid(
-      'persistence.maxRetryDelayMs',
-      `a positive integer at least persistence.retryDelayMs (${retryDelayMs})`,
-      maxRetryDelayMs,
-    )
-  }
   return {
     debounceMs,
     maxWaitMs,

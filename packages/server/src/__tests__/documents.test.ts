@@ -2,7 +2,7 @@
 // load-before-answer, shared and failed loads, read-only members and malformed payloads.
 import { CloseCode, decodeFrame, type Frame, unbatch } from '@syncline/protocol'
 import { deferred } from '@syncline/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createMemoryStore, type DocumentStore, type SynclineServer } from '../index'
 import {
@@ -17,23 +17,10 @@ import {
   textUpdate,
   updateMessage,
 } from './docHarness'
-import { type Client, type ConnectOptions, closeAll, connect, join, startServer } from './harness'
+import { type Client, join, useServer } from './harness'
 
+const { start, client } = useServer()
 let server: SynclineServer | undefined
-const clients: Client[] = []
-
-afterEach(async () => {
-  await closeAll(...clients.splice(0))
-  await server?.close()
-  server = undefined
-})
-
-async function client(options?: ConnectOptions) {
-  if (server === undefined) throw new Error('no server')
-  const opened = await connect(server, options)
-  clients.push(opened)
-  return opened
-}
 
 /** A memory store that already holds `text` in room `room`. */
 async function storeWith(room: string, text: string): Promise<DocumentStore> {
@@ -44,7 +31,7 @@ async function storeWith(room: string, text: string): Promise<DocumentStore> {
 
 describe('document sync between native clients', () => {
   it('answers step 1 with step 2 and its own step 1, acks updates and relays them', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     const b = await client()
     await joinDoc(a, 1, 'doc-room')
@@ -75,7 +62,7 @@ describe('document sync between native clients', () => {
   })
 
   it("merges a relay window's updates into one frame per member; acks go at once, in order", async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     const b = await client()
     const c = await client()
@@ -150,7 +137,7 @@ describe('document sync between native clients', () => {
   })
 
   it('does not send document traffic to members that never asked for the document', async () => {
-    server = await startServer()
+    server = await start()
     const writer = await client()
     const bystander = await client()
     await joinDoc(writer, 1, 'r')
@@ -163,14 +150,14 @@ describe('document sync between native clients', () => {
   })
 
   it('a doc frame on a handle joined without the document loads it first', async () => {
-    server = await startServer({ store: await storeWith('r', 'stored') })
+    server = await start({ store: await storeWith('r', 'stored') })
     const a = await client()
     await join(a, 1, 'r')
     expect(textOf(await serverState(a, 1))).toBe('stored')
   })
 
   it('a doc frame with seq 0 is not acknowledged', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     await joinDoc(a, 1, 'r')
     a.send({ type: 'doc', handle: 1, seq: 0, message: updateMessage(textUpdate('x')) })
@@ -189,7 +176,7 @@ describe('loading before the first sync answer', () => {
       await gate.promise
       return target.load(room)
     })
-    server = await startServer({ store })
+    server = await start({ store })
     const a = await client()
     const other = await client()
     a.send({ type: 'join', handle: 1, room: 'slow', doc: true })
@@ -213,7 +200,7 @@ describe('loading before the first sync answer', () => {
       await gate.promise
       return target.load(room)
     })
-    server = await startServer({ store })
+    server = await start({ store })
     const [a, b, c] = await Promise.all([client(), client(), client()])
     for (const member of [a, b, c]) member.send({ type: 'join', handle: 4, room: 'r', doc: true })
     await statsReach(server, { documents: 1 })
@@ -239,7 +226,7 @@ describe('loading before the first sync answer', () => {
       }
       return target.load(room)
     })
-    server = await startServer({ store })
+    server = await start({ store })
     const a = await client()
     const b = await client()
     const other = await client()
@@ -274,7 +261,7 @@ describe('loading before the first sync answer', () => {
       }
       return target.load(room)
     })
-    server = await startServer({ store })
+    server = await start({ store })
     const a = await client()
     await join(a, 1, 'r')
     a.send({ type: 'doc', handle: 1, seq: 5, message: updateMessage(textUpdate('x')) })
@@ -291,7 +278,7 @@ describe('read-only members and bad input', () => {
   })
 
   it('drops a read-only write, says so, and still acks it; step 1 is answered', async () => {
-    server = await startServer({ authenticate })
+    server = await start({ authenticate })
     const writer = await client({ token: 'writer' })
     const reader = await client({ token: 'reader' })
     await joinDoc(writer, 1, 'r')
@@ -308,7 +295,7 @@ describe('read-only members and bad input', () => {
   })
 
   it('a malformed sync payload closes that socket with 4400 and leaves the document as it was', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     const b = await client()
     await joinDoc(a, 1, 'r')

@@ -1,27 +1,14 @@
 import { CloseCode, PROTOCOL_VERSION } from '@syncline/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuthenticateRequest, SynclineServer } from '../index'
-import { type Client, closeAll, connect, join, startServer } from './harness'
+import { join, useServer } from './harness'
 
+const { start, client } = useServer()
 let server: SynclineServer | undefined
-const clients: Client[] = []
-
-afterEach(async () => {
-  await closeAll(...clients.splice(0))
-  await server?.close()
-  server = undefined
-})
-
-async function client(options: Parameters<typeof connect>[1] = {}) {
-  if (!server) throw new Error('start a server first')
-  const opened = await connect(server, options)
-  clients.push(opened)
-  return opened
-}
 
 describe('hello', () => {
   it('welcomes an anonymous client with ids and the server timing', async () => {
-    server = await startServer({ presenceTimeoutMs: 9_000, maxPayloadBytes: 50_000 })
+    server = await start({ presenceTimeoutMs: 9_000, maxPayloadBytes: 50_000 })
     const a = await client()
     expect(a.welcome).toMatchObject({
       type: 'welcome',
@@ -37,7 +24,7 @@ describe('hello', () => {
   })
 
   it('keeps an anonymous userId across a resume, but not for an unknown or public id', async () => {
-    server = await startServer()
+    server = await start()
     const first = await client()
     expect(first.welcome.resumeToken).toMatch(/^[\w-]{22}$/)
     expect(first.welcome.resumeToken).not.toBe(first.welcome.connectionId)
@@ -52,7 +39,7 @@ describe('hello', () => {
   })
 
   it('closes with 4426 naming both versions when the protocol version differs', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client({ hello: false })
     a.send({ type: 'hello', version: PROTOCOL_VERSION + 1 })
     expect(await a.closed).toEqual({
@@ -62,7 +49,7 @@ describe('hello', () => {
   })
 
   it('closes with 4400 when the first frame is not a hello', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client({ hello: false })
     a.send({ type: 'join', handle: 1, room: 'r', doc: false })
     expect(await a.closed).toEqual({
@@ -72,7 +59,7 @@ describe('hello', () => {
   })
 
   it('closes with 4400 on a second hello and on a frame only servers send', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     a.send({ type: 'hello', version: PROTOCOL_VERSION })
     expect(await a.closed).toEqual({ code: CloseCode.MalformedFrame, reason: 'hello sent twice' })
@@ -85,7 +72,7 @@ describe('hello', () => {
   })
 
   it('closes with 4408 when no hello arrives within helloTimeoutMs', async () => {
-    server = await startServer({ helloTimeoutMs: 50 })
+    server = await start({ helloTimeoutMs: 50 })
     const a = await client({ hello: false })
     expect(await a.closed).toEqual({
       code: CloseCode.Timeout,
@@ -94,7 +81,7 @@ describe('hello', () => {
   })
 
   it('answers a client ping with a pong carrying the same id', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     a.send({ type: 'ping', id: 42 })
     expect(await a.next()).toEqual({ type: 'pong', id: 42 })
@@ -104,7 +91,7 @@ describe('hello', () => {
 describe('authenticate at the hello', () => {
   it('passes the hello token, headers and origin and uses the returned userId', async () => {
     const calls: AuthenticateRequest[] = []
-    server = await startServer({
+    server = await start({
       authenticate: async (request) => {
         calls.push(request)
         return { userId: `user-${request.token}` }
@@ -118,7 +105,7 @@ describe('authenticate at the hello', () => {
   })
 
   it('closes with 4401 and the error message when authenticate throws', async () => {
-    server = await startServer({
+    server = await start({
       authenticate: async () => {
         throw new Error('token expired')
       },
@@ -130,7 +117,7 @@ describe('authenticate at the hello', () => {
 
   it('closes with 4401 when authenticate returns null or a user without userId', async () => {
     let result: unknown = null
-    server = await startServer({ authenticate: async () => result as null })
+    server = await start({ authenticate: async () => result as null })
     const a = await client({ hello: false })
     a.send({ type: 'hello', version: PROTOCOL_VERSION })
     expect(await a.closed).toEqual({
@@ -147,7 +134,7 @@ describe('authenticate at the hello', () => {
   })
 
   it('truncates a long error message to a valid close reason (123 bytes of UTF-8)', async () => {
-    server = await startServer({
+    server = await start({
       authenticate: () => {
         throw new Error('é'.repeat(200))
       },
@@ -164,7 +151,7 @@ describe('authenticate at the hello', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve
     })
-    server = await startServer({
+    server = await start({
       authenticate: async (request) => {
         if (request.token === 'slow') await gate
         return { userId: request.token ?? 'nobody' }

@@ -10,6 +10,7 @@ import {
   type WelcomeFrame,
 } from '@syncline/protocol'
 import { openTestSocket, type TestClose, type TestSocket } from '@syncline/test-utils'
+import { afterEach } from 'vitest'
 import type { ClientOptions } from 'ws'
 import { createServer, type ServerOptions, type SynclineServer } from '../index'
 
@@ -136,4 +137,30 @@ export async function closeAll(
   ...things: Array<{ close(): Promise<unknown> } | undefined>
 ): Promise<void> {
   await Promise.all(things.map((thing) => thing?.close()))
+}
+
+/**
+ * One server per test and the clients connected to it, closed after each test. Call at the top
+ * of a test file: `start()` starts this test's server, `client()` connects to it.
+ */
+export function useServer() {
+  const clients: Client[] = []
+  let current: SynclineServer | undefined
+  afterEach(async () => {
+    await closeAll(...clients.splice(0))
+    await current?.close()
+    current = undefined
+  })
+  return {
+    async start(options: ServerOptions = {}): Promise<SynclineServer> {
+      current = await startServer(options)
+      return current
+    },
+    async client(options: ConnectOptions = {}): Promise<Client> {
+      if (current === undefined) throw new Error('start a server first')
+      const opened = await connect(current, options)
+      clients.push(opened)
+      return opened
+    },
+  }
 }

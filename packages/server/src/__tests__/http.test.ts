@@ -1,24 +1,11 @@
 import { CloseCode, PROTOCOL_VERSION } from '@syncline/protocol'
 import { openTestSocket, UpgradeRefusedError } from '@syncline/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuthenticateRequest, SynclineServer } from '../index'
-import { type Client, closeAll, connect, join, startServer } from './harness'
+import { join, useServer } from './harness'
 
+const { start, client } = useServer()
 let server: SynclineServer | undefined
-const clients: Client[] = []
-
-afterEach(async () => {
-  await closeAll(...clients.splice(0))
-  await server?.close()
-  server = undefined
-})
-
-async function client(options: Parameters<typeof connect>[1] = {}) {
-  if (!server) throw new Error('start a server first')
-  const opened = await connect(server, options)
-  clients.push(opened)
-  return opened
-}
 
 async function refusedStatus(path: string, headers: Record<string, string> = {}) {
   if (!server) throw new Error('start a server first')
@@ -35,7 +22,7 @@ async function refusedStatus(path: string, headers: Record<string, string> = {})
 
 describe('plain HTTP', () => {
   it('serves /healthz with connection and room counts', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     await join(a, 1, 'r')
     const response = await fetch(`http://127.0.0.1:${server.port}/healthz`)
@@ -45,7 +32,7 @@ describe('plain HTTP', () => {
   })
 
   it('answers 404 elsewhere and 426 for a plain GET of the WebSocket paths', async () => {
-    server = await startServer()
+    server = await start()
     const base = `http://127.0.0.1:${server.port}`
     expect((await fetch(`${base}/nope`)).status).toBe(404)
     expect((await fetch(`${base}/yjs`)).status).toBe(404)
@@ -58,13 +45,13 @@ describe('plain HTTP', () => {
 
 describe('upgrade checks', () => {
   it('refuses WebSocket upgrades on other paths with 404', async () => {
-    server = await startServer()
+    server = await start()
     expect(await refusedStatus('/elsewhere')).toBe(404)
     expect(await refusedStatus('/yjs')).toBe(404)
   })
 
   it('enforces allowedOrigins with 403 and allows requests without Origin', async () => {
-    server = await startServer({ allowedOrigins: ['http://localhost:5173', 'https://app.test'] })
+    server = await start({ allowedOrigins: ['http://localhost:5173', 'https://app.test'] })
     expect(await refusedStatus('/', { origin: 'https://evil.test' })).toBe(403)
     expect(await refusedStatus('/', { origin: 'null' })).toBe(403)
     const listed = await client({ ws: { headers: { origin: 'http://localhost:5173' } } })
@@ -75,7 +62,7 @@ describe('upgrade checks', () => {
 
   it('checks an Authorization bearer at the upgrade: throw → 401, user → authenticated', async () => {
     const calls: AuthenticateRequest[] = []
-    server = await startServer({
+    server = await start({
       authenticate: async (request) => {
         calls.push(request)
         if (request.token === 'bad') throw new Error('nope')
@@ -94,7 +81,7 @@ describe('upgrade checks', () => {
 
   it('checks cookies at the upgrade; null defers to the hello token', async () => {
     const calls: AuthenticateRequest[] = []
-    server = await startServer({
+    server = await start({
       authenticate: async (request) => {
         calls.push(request)
         if (request.phase === 'upgrade') {
@@ -118,7 +105,7 @@ describe('upgrade checks', () => {
 
   it('does not call authenticate at the upgrade when the request carries no credentials', async () => {
     const phases: string[] = []
-    server = await startServer({
+    server = await start({
       authenticate: async (request) => {
         phases.push(request.phase)
         return { userId: 'x' }

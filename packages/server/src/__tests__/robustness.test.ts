@@ -1,24 +1,11 @@
 import { CloseCode, decodeFrame, encodeFrame, PROTOCOL_VERSION, unbatch } from '@syncline/protocol'
 import { rawHttpRequest } from '@syncline/test-utils'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { SynclineServer } from '../index'
-import { type Client, closeAll, connect, join, startServer } from './harness'
+import { type Client, join, useServer } from './harness'
 
+const { start, client } = useServer()
 let server: SynclineServer | undefined
-const clients: Client[] = []
-
-afterEach(async () => {
-  await closeAll(...clients.splice(0))
-  await server?.close()
-  server = undefined
-})
-
-async function client(options: Parameters<typeof connect>[1] = {}) {
-  if (!server) throw new Error('start a server first')
-  const opened = await connect(server, options)
-  clients.push(opened)
-  return opened
-}
 
 /** Two members of one room that can still exchange broadcasts. */
 async function pair() {
@@ -38,7 +25,7 @@ async function stillTalking(a: Client, b: Client, n: number) {
 
 describe('bad input closes only the sender', () => {
   it('a malformed frame closes that socket with 4400 and the decoder message', async () => {
-    server = await startServer()
+    server = await start()
     const { a, b } = await pair()
     const bad = await client()
     await join(bad, 1, 'r')
@@ -50,7 +37,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('a frame with trailing bytes and one with invalid JSON close with 4400', async () => {
-    server = await startServer()
+    server = await start()
     const { a, b } = await pair()
     const trailing = await client()
     trailing.socket.send(new Uint8Array([...encodeFrame({ type: 'ping', id: 1 }), 0]))
@@ -70,7 +57,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('a text message closes with 4400 "binary frames only"', async () => {
-    server = await startServer()
+    server = await start()
     const { a, b } = await pair()
     const texter = await client()
     texter.socket.send('{"type":"hello"}')
@@ -82,7 +69,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('an oversized message is closed by ws with 1009; others keep talking', async () => {
-    server = await startServer({ maxPayloadBytes: 1_024 })
+    server = await start({ maxPayloadBytes: 1_024 })
     const { a, b } = await pair()
     const big = await client()
     await join(big, 1, 'r')
@@ -93,7 +80,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('the presence of a socket closed for a protocol violation goes at once (not held)', async () => {
-    server = await startServer({ maxPayloadBytes: 1_024, presenceGraceMs: 60_000 })
+    server = await start({ maxPayloadBytes: 1_024, presenceGraceMs: 60_000 })
     const watcher = await client({ quiet: ['ping'] })
     await join(watcher, 1, 'r')
     const big = await client()
@@ -113,7 +100,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('a message split into too many fragments is refused by ws with 1008', async () => {
-    server = await startServer()
+    server = await start()
     const { a, b } = await pair()
     const fragmenter = await client()
     const ping = encodeFrame({ type: 'ping', id: 1 })
@@ -127,7 +114,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('frames of features this server does not serve yet get an unsupported error', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     a.send({ type: 'subscribe', channel: 'news' })
     expect(await a.next()).toMatchObject({ type: 'error', handle: 0, code: 'unsupported' })
@@ -137,7 +124,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('exceeding the rate limit closes with 4429; others keep talking', async () => {
-    server = await startServer({ rateLimit: { framesPerSecond: 1, burst: 20 } })
+    server = await start({ rateLimit: { framesPerSecond: 1, burst: 20 } })
     const a = await client()
     const b = await client()
     await join(a, 1, 'r')
@@ -160,7 +147,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('a batch counts each frame against the rate limit', async () => {
-    server = await startServer({ rateLimit: { framesPerSecond: 1, burst: 10 } })
+    server = await start({ rateLimit: { framesPerSecond: 1, burst: 10 } })
     const a = await client()
     const pings = Array.from({ length: 12 }, (_, id) => encodeFrame({ type: 'ping', id }))
     const { encodeBatch } = await import('@syncline/protocol')
@@ -169,7 +156,7 @@ describe('bad input closes only the sender', () => {
   })
 
   it('an error thrown by authenticate never crashes the server', async () => {
-    server = await startServer({
+    server = await start({
       authenticate: (request) => {
         if (request.token === 'crash') throw new TypeError('cannot read properties of undefined')
         return { userId: 'ok' }
@@ -185,7 +172,7 @@ describe('bad input closes only the sender', () => {
 
 describe('regressions for known ws advisories', () => {
   it('survives an upgrade with thousands of headers (CVE-2024-37890 shape)', async () => {
-    server = await startServer()
+    server = await start()
     // Node keeps only the first 2 000 headers: the key after them is dropped, which crashed
     // ws < 8.17.1. Short lines keep the request under Node's 16 KiB header limit so ws sees it.
     const headers = Array.from({ length: 2_100 }, () => 'h:1').join('\r\n')
@@ -200,7 +187,7 @@ describe('regressions for known ws advisories', () => {
   })
 
   it('answers a huge Sec-WebSocket-Protocol header quickly (CVE-2021-32640 shape)', async () => {
-    server = await startServer()
+    server = await start()
     const started = performance.now()
     const response = await rawHttpRequest(
       server.port,

@@ -1,22 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { AuthenticatedUser, SynclineServer } from '../index'
-import { type Client, closeAll, connect, join, startServer } from './harness'
+import { type Client, join, useServer } from './harness'
 
+const { start, client } = useServer()
 let server: SynclineServer | undefined
-const clients: Client[] = []
-
-afterEach(async () => {
-  await closeAll(...clients.splice(0))
-  await server?.close()
-  server = undefined
-})
-
-async function client(options: Parameters<typeof connect>[1] = {}) {
-  if (!server) throw new Error('start a server first')
-  const opened = await connect(server, options)
-  clients.push(opened)
-  return opened
-}
 
 /** A ping round trip: every frame sent before it has been processed by the server. */
 async function roundTrip(c: Client, id = 99) {
@@ -26,14 +13,14 @@ async function roundTrip(c: Client, id = 99) {
 
 describe('join', () => {
   it('accepts with write access by default', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     expect(await join(a, 1, 'board-1')).toEqual({ type: 'joined', handle: 1, access: 'write' })
     expect(server.stats().rooms).toBe(1)
   })
 
   it('denies an empty or over-long room name with invalid_room', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     a.send({ type: 'join', handle: 1, room: '', doc: false })
     expect(await a.next()).toMatchObject({ type: 'denied', handle: 1, code: 'invalid_room' })
@@ -48,7 +35,7 @@ describe('join', () => {
       if (room.startsWith('public:')) return 'read'
       return room.startsWith('mine:') ? 'write' : false
     }
-    server = await startServer({ authenticate: async () => ({ userId: 'ada', rooms }) })
+    server = await start({ authenticate: async () => ({ userId: 'ada', rooms }) })
     const a = await client({ token: 't' })
     a.send({ type: 'join', handle: 1, room: 'secret', doc: false })
     expect(await a.next()).toEqual({
@@ -64,7 +51,7 @@ describe('join', () => {
   })
 
   it('refuses a handle that is in use (not fatal) and the same room twice', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     await join(a, 1, 'one')
     a.send({ type: 'join', handle: 1, room: 'two', doc: false })
@@ -77,7 +64,7 @@ describe('join', () => {
 
 describe('leave and unknown handles', () => {
   it('leave ends membership; the room is removed after its last member leaves', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     const b = await client()
     await join(a, 1, 'r')
@@ -99,7 +86,7 @@ describe('leave and unknown handles', () => {
   })
 
   it('a frame for an unknown handle gets unknown_room and the socket stays open', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     a.send({ type: 'leave', handle: 12 })
     expect(await a.next()).toEqual({
@@ -114,7 +101,7 @@ describe('leave and unknown handles', () => {
 
 describe('broadcast', () => {
   it('reaches every other member with the sender ids, addressed by each member handle', async () => {
-    server = await startServer()
+    server = await start()
     const a = await client()
     const b = await client()
     const c = await client()
@@ -139,7 +126,7 @@ describe('broadcast', () => {
   })
 
   it('read-only members cannot broadcast', async () => {
-    server = await startServer({
+    server = await start({
       authenticate: async ({ token }) => ({
         userId: token ?? '',
         rooms: () => (token === 'viewer' ? 'read' : 'write'),
