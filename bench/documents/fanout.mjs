@@ -122,6 +122,8 @@ function summarize({ target, opts, cpu, measured, mem, reports, judged, busyShar
     sentTotal,
     server: {
       cpuSeconds: cpu.cpuSeconds,
+      userSeconds: cpu.userSeconds,
+      systemSeconds: cpu.systemSeconds,
       cpuShare,
       cpuSecondsPer100k: deliveriesPerSec > 0 ? (cpuShare / deliveriesPerSec) * 1e5 : null,
       deliveriesPerCpuSecond: cpuShare > 0 ? deliveriesPerSec / cpuShare : null,

@@ -15,6 +15,8 @@ const wall = now() - wall0
 const line = {
   type: 'cpu',
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  userSeconds: cpu.user / 1e6,
+  systemSeconds: cpu.system / 1e6,
   wallSeconds: wall / 1000,
   rss: process.memoryUsage.rss(),
 }

@@ -16,7 +16,14 @@ export async function startServer({ host, seed }) {
     const { position } = await store.load(seed.room)
     await store.compact(seed.room, seed.update, position)
   }
-  const server = createServer({ port: 0, host, store })
+  const server = createServer({
+    port: 0,
+    host,
+    store,
+    ...(process.env.SYNCLINE_BENCH_FLUSH_MS && {
+      documentFlushMs: Number(process.env.SYNCLINE_BENCH_FLUSH_MS),
+    }),
+  })
   await server.listen()
   return {
     port: server.port,

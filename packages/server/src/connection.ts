@@ -549,9 +549,15 @@ export class Connection implements RoomPeer, HeartbeatTarget, OutboxOwner {
   #sync(membership: Membership, frame: DocFrame): void {
     if (this.#state !== 'open' || this.#memberships.get(frame.handle) !== membership) return
     if (!membership.document) return
+    // Acked once applied (at the end of the room's window for writes, so the ack shares the
+    // relay's message) and for dropped writes too, so a read-only client's pending writes settle.
+    const ack =
+      frame.seq > 0
+        ? () => this.sendFrame({ type: 'ack', handle: frame.handle, seq: frame.seq })
+        : undefined
     let outcome: ReturnType<Room['receiveSync']>
     try {
-      outcome = membership.room.receiveSync(membership, frame.message, true)
+      outcome = membership.room.receiveSync(membership, frame.message, true, ack)
     } catch (error) {
       if (!(error instanceof MalformedSyncMessageError)) throw error
       this.close(CloseCode.MalformedFrame, error.message)
@@ -569,9 +575,7 @@ export class Connection implements RoomPeer, HeartbeatTarget, OutboxOwner {
         message: 'read-only members cannot change the document; the update was dropped',
       })
     }
-    // Acked after applying and handing the update to persistence; dropped writes too, so a
-    // read-only client's pending-writes state settles.
-    if (frame.seq > 0) this.sendFrame({ type: 'ack', handle: frame.handle, seq: frame.seq })
+    if (!outcome.deferred) ack?.()
   }
 
   #checkPresence(value: unknown):

@@ -2,7 +2,7 @@
 // room's presence (local and remote connections), its document (loaded from the store on first
 // use, unloaded a while after the last member using it left) and its bus subscription. It lives
 // while any of these is in use and disposes everything it owns after that.
-import { type Access, type BroadcastFrame, encodeFrame } from '@syncline/protocol'
+import { type Access, type BroadcastFrame, CloseCode, encodeFrame } from '@syncline/protocol'
 import { mergeUpdates } from 'yjs'
 import { AwarenessBridge, type ReceivedAwareness } from './awarenessBridge'
 import type { Bus } from './bus'
@@ -13,13 +13,7 @@ import { type PresenceRecord, RoomPresence } from './presence'
 import type { TickRecipient, TickSource } from './presenceTicker'
 import { busOrigin, type RoomDocument } from './roomDocument'
 import { type AddressedFrame, addressedFrame, addressedFrameFromBytes } from './roomFrame'
-import {
-  encodeSyncStep1,
-  encodeSyncStep2,
-  encodeSyncUpdate,
-  MalformedSyncMessageError,
-  parseSyncMessage,
-} from './syncMessage'
+import { encodeSyncStep1, encodeSyncStep2, encodeSyncUpdate, parseSyncMessage } from './syncMessage'
 import type { TimerHandle, TimerSet } from './timers'
 import { encodeYjsSync } from './yjsMessage'
 
@@ -39,6 +33,8 @@ export interface RoomPeer extends TickRecipient {
    * queue it and write all frames of the current event-loop turn as one message.
    */
   send(bytes: Uint8Array): void
+  /** Closes the peer's socket with a close code and reason (e.g. a write Yjs could not apply). */
+  close(code: number, reason: string): void
 }
 
 /** One connection's membership in one room. */
@@ -58,6 +54,18 @@ export interface SyncOutcome {
   replies: Uint8Array[]
   /** A write of a read-only member was dropped. */
   readOnlyDropped: boolean
+  /**
+   * The write waits for the end of the room's window to be applied; the `onApplied` passed to
+   * {@link Room.receiveSync} is called then. `false`: there was nothing to apply.
+   */
+  deferred: boolean
+}
+
+/** A validated write waiting for the end of the window, with the member that sent it. */
+interface PendingWrite {
+  update: Uint8Array
+  from: Membership
+  onApplied: (() => void) | undefined
 }
 
 /** Loads and unloads documents for rooms (the registry), so loads and flushes can be awaited. */
@@ -111,12 +119,14 @@ export class Room implements TickSource {
   /** The room's name, as clients join it. */
   readonly name: string
   readonly #context: RoomContext
-  /** Document updates applied in the current relay window, and who sent them all (if one did). */
-  #relay: { updates: Uint8Array[]; origin: unknown; timer: TimerHandle | undefined } = {
-    updates: [],
-    origin: undefined,
-    timer: undefined,
-  }
+  /** Members' writes received in the current window, applied together when it ends. */
+  #pending: PendingWrite[] = []
+  /** Document updates applied in the current window, and who sent them all (if one did). */
+  #relay: { updates: Uint8Array[]; origin: unknown } = { updates: [], origin: undefined }
+  /** Ends the current window; see {@link #scheduleWindow}. */
+  #windowTimer: TimerHandle | undefined
+  /** When the last window ended (ms). */
+  #windowEndedAt = Number.NEGATIVE_INFINITY
   readonly #topic: string
   readonly #members = new Map<string, Membership>()
   readonly #presence = new RoomPresence()
@@ -252,37 +262,44 @@ export class Room implements TickSource {
   /**
    * Handles a y-protocols sync message from a member that uses the document. Step 1 is answered
    * with step 2 (what the member lacks) and, with `answerWithStep1`, the room's own step 1 (so
-   * the member sends what the room lacks as one step 2). Step 2 and updates are applied with the
-   * membership as origin — relayed to the other members, published on the bus and handed to
-   * persistence — unless the member is read-only, in which case they are dropped. Throws
+   * the member sends what the room lacks as one step 2). Step 2 and updates (decoded in full
+   * here) wait for the end of the window — at most `documentFlushMs` — and are then applied
+   * together as ONE merged update: relayed to the members, published on the bus, handed to
+   * persistence, and `onApplied` is called. A read-only member's writes are dropped. Throws
    * {@link MalformedSyncMessageError} for a message that does not decode; the document is then
    * unchanged.
    */
-  receiveSync(membership: Membership, message: Uint8Array, answerWithStep1: boolean): SyncOutcome {
+  receiveSync(
+    membership: Membership,
+    message: Uint8Array,
+    answerWithStep1: boolean,
+    onApplied?: () => void,
+  ): SyncOutcome {
     const document = this.#document
     if (document === undefined || !membership.document) {
       throw new Error(`the document of room "${this.name}" is not in use by this member`)
     }
     const parsed = parseSyncMessage(message)
     if (parsed.type === 'step1') {
+      // The answer reflects every write received so far, not only the applied ones.
+      this.#applyPending()
       const replies = [encodeSyncStep2(document.doc, parsed.stateVector)]
       if (answerWithStep1) replies.push(encodeSyncStep1(document.doc))
-      return { replies, readOnlyDropped: false }
+      return { replies, readOnlyDropped: false, deferred: false }
     }
-    if (!parsed.hasContent) return { replies: [], readOnlyDropped: false }
-    if (membership.access !== 'write') return { replies: [], readOnlyDropped: true }
-    try {
-      document.apply(parsed.update, membership)
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error)
-      throw new MalformedSyncMessageError(`the update could not be applied: ${reason}`)
+    if (!parsed.hasContent) return { replies: [], readOnlyDropped: false, deferred: false }
+    if (membership.access !== 'write') {
+      return { replies: [], readOnlyDropped: true, deferred: false }
     }
-    return { replies: [], readOnlyDropped: false }
+    this.#pending.push({ update: parsed.update, from: membership, onApplied })
+    this.#scheduleWindow()
+    return { replies: [], readOnlyDropped: false, deferred: true }
   }
 
   /** The room's sync step 1 (its state vector), for a y-websocket member that just joined. */
   documentStep1(): Uint8Array {
     if (this.#document === undefined) throw new Error('document not loaded')
+    this.#applyPending()
     return encodeSyncStep1(this.#document.doc)
   }
 
@@ -291,7 +308,9 @@ export class Room implements TickSource {
    * after a bus gap (not wired yet; see the `docUpdate` bus message).
    */
   documentStateVector(): Uint8Array | undefined {
-    return this.#document === undefined ? undefined : encodeSyncStep1(this.#document.doc)
+    if (this.#document === undefined) return undefined
+    this.#applyPending()
+    return encodeSyncStep1(this.#document.doc)
   }
 
   /**
@@ -423,6 +442,8 @@ export class Room implements TickSource {
    */
   dispose(): void {
     if (this.#disposed) return
+    // Writes already received are kept (persisted, published) even though nobody is left.
+    this.#applyPending()
     for (const record of this.#presence.records()) {
       if (record.origin === this.#context.serverId) this.#publishRemove(record)
     }
@@ -432,8 +453,9 @@ export class Room implements TickSource {
     this.#awareness = undefined
     this.#yjsMembers = 0
     this.#cancelUnload()
-    this.#context.timers.clear(this.#relay.timer)
-    this.#relay = { updates: [], origin: undefined, timer: undefined }
+    this.#context.timers.clear(this.#windowTimer)
+    this.#windowTimer = undefined
+    this.#relay = { updates: [], origin: undefined }
     this.#unloadDocument()
     this.#unsubscribe()
     this.#context.onDispose(this)
@@ -478,6 +500,7 @@ export class Room implements TickSource {
   }
 
   #unloadDocument(): void {
+    this.#applyPending()
     const document = this.#document
     if (document === undefined) return
     this.#document = undefined
@@ -485,28 +508,87 @@ export class Room implements TickSource {
   }
 
   /**
-   * Relays an update applied to the document to the members using it and publishes local ones.
+   * Collects an update applied to the document for the window's relay, and publishes local ones.
    * Relays wait up to `documentFlushMs`: the window's updates go out merged into ONE update per
    * member, so a room where many people type costs one frame per member per window instead of
-   * one per keystroke — writes dominate fan-out CPU. Persistence and the bus see every update.
+   * one per keystroke — writes dominate fan-out CPU. Persistence and the bus see every applied
+   * update (one per window for members' writes, see {@link receiveSync}).
    */
   #onDocumentUpdate(update: Uint8Array, origin: unknown): void {
     if (this.#relay.updates.length === 0) this.#relay.origin = origin
     else if (this.#relay.origin !== origin) this.#relay.origin = undefined
     this.#relay.updates.push(update)
-    this.#relay.timer ??= this.#context.timers.timeout(
-      () => this.#flushRelay(),
-      this.#context.documentFlushMs,
-    )
+    this.#scheduleWindow()
     if (origin !== busOrigin && this.#context.bus !== undefined) {
       this.#publish({ kind: 'docUpdate', origin: this.#context.serverId, update })
     }
   }
 
+  /**
+   * Windows are throttled, leading edge first: a write into a quiet room goes out at once (the
+   * next timer turn), and what arrives within `documentFlushMs` after a window ended waits for
+   * the next one. A lone typist sees no added latency; a busy room costs one apply and one
+   * frame per member per `documentFlushMs`, however many people type.
+   */
+  #scheduleWindow(): void {
+    if (this.#windowTimer !== undefined) return
+    const wait = this.#windowEndedAt + this.#context.documentFlushMs - this.#context.now()
+    this.#windowTimer = this.#context.timers.timeout(() => this.#endWindow(), Math.max(0, wait))
+  }
+
+  /** Applies the window's writes, then relays what changed; acks and relays share one turn. */
+  #endWindow(): void {
+    this.#windowEndedAt = this.#context.now()
+    if (!this.#disposed) {
+      this.#applyPending()
+      this.#flushRelay()
+    }
+    // Cleared last: the update the apply emits belongs to this window, not to a new one.
+    this.#windowTimer = undefined
+  }
+
+  /**
+   * Applies the pending writes to the document in one transaction — one persistence entry, one
+   * relay and one bus message instead of one per keystroke — then calls their `onApplied`. The
+   * origin is the member that sent them all, if one did (it is then not sent its own edits
+   * back). Writes were decoded in full when received; should Yjs still fail on one, they are
+   * applied one by one and only the sender of a failing one is closed (Yjs skips what it
+   * already integrated).
+   */
+  #applyPending(): void {
+    const writes = this.#pending
+    if (writes.length === 0) return
+    this.#pending = []
+    const document = this.#document
+    if (document === undefined) return
+    const first = writes[0] as PendingWrite
+    const origin = writes.every((write) => write.from === first.from) ? first.from : undefined
+    try {
+      document.apply(
+        writes.map((write) => write.update),
+        origin,
+      )
+    } catch {
+      for (const write of writes) {
+        try {
+          document.apply([write.update], write.from)
+        } catch (error) {
+          const reason = error instanceof Error ? error.message : String(error)
+          write.onApplied = undefined
+          write.from.peer.close(
+            CloseCode.MalformedFrame,
+            `the update could not be applied: ${reason}`,
+          )
+        }
+      }
+    }
+    for (const write of writes) write.onApplied?.()
+  }
+
   #flushRelay(): void {
     const { updates, origin } = this.#relay
-    this.#relay = { updates: [], origin: undefined, timer: undefined }
-    if (updates.length === 0 || this.#disposed) return
+    this.#relay = { updates: [], origin: undefined }
+    if (updates.length === 0) return
     const update = updates.length === 1 ? (updates[0] as Uint8Array) : mergeUpdates(updates)
     let message: Uint8Array | undefined
     let native: AddressedFrame | undefined

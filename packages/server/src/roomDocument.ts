@@ -88,12 +88,25 @@ export class RoomDocument {
   }
 
   /**
-   * Applies a validated update on behalf of `origin` (a membership). Throws only if Yjs does;
-   * the caller decoded the update completely beforehand.
+   * Applies validated updates in ONE transaction on behalf of `origin` (the membership that sent
+   * them all, or `undefined` for several members' writes): one `update` event — so one
+   * persistence entry and one relay — however many updates. Throws only if Yjs does; the caller
+   * decoded every update completely beforehand.
    */
-  apply(update: Uint8Array, origin: object): void {
+  apply(updates: readonly Uint8Array[], origin: object | undefined): void {
     if (this.#state !== 'loaded') throw new Error(`document is ${this.#state}`)
-    Y.applyUpdate(this.doc, update, origin)
+    const doc = this.doc
+    if (updates.length === 1) {
+      Y.applyUpdate(doc, updates[0] as Uint8Array, origin)
+      return
+    }
+    Y.transact(
+      doc,
+      () => {
+        for (const update of updates) Y.applyUpdate(doc, update, origin)
+      },
+      origin,
+    )
   }
 
   /** Applies an update from another server process ({@link busOrigin}). */
