@@ -1,6 +1,7 @@
 // Frame → bytes. One writer per frame kind, over a lib0 encoder, like y-protocols' writeSyncStep1.
 import * as encoding from 'lib0/encoding'
 import { type Frame, FrameTag, type PresenceEntry } from './frames'
+import { encodeSized } from './sizedEncoder'
 
 type Encoder = encoding.Encoder
 
@@ -142,8 +143,18 @@ export function writeFrame(encoder: Encoder, frame: Frame): void {
   }
 }
 
+/** Header room (tag, handle, seq and length varints) on top of a frame's binary payload. */
+const HEADER_BYTES = 32
+
 /** Encodes one frame to the bytes of one WebSocket message. */
 export function encodeFrame(frame: Frame): Uint8Array {
+  // Binary payloads can be large (a document's step 2): one exact buffer, one copy.
+  if (frame.type === 'doc') {
+    return encodeSized(frame.message.byteLength + HEADER_BYTES, (e) => writeFrame(e, frame))
+  }
+  if (frame.type === 'awareness') {
+    return encodeSized(frame.update.byteLength + HEADER_BYTES, (e) => writeFrame(e, frame))
+  }
   const encoder = encoding.createEncoder()
   writeFrame(encoder, frame)
   return encoding.toUint8Array(encoder)
@@ -155,9 +166,11 @@ export function encodeFrame(frame: Frame): Uint8Array {
  */
 export function encodeBatch(encodedFrames: readonly Uint8Array[]): Uint8Array {
   if (encodedFrames.length === 1) return encodedFrames[0]!
-  const encoder = encoding.createEncoder()
-  encoding.writeVarUint(encoder, FrameTag.batch)
-  encoding.writeVarUint(encoder, encodedFrames.length)
-  for (const bytes of encodedFrames) encoding.writeVarUint8Array(encoder, bytes)
-  return encoding.toUint8Array(encoder)
+  let capacity = 16
+  for (const bytes of encodedFrames) capacity += bytes.byteLength + 5
+  return encodeSized(capacity, (encoder) => {
+    encoding.writeVarUint(encoder, FrameTag.batch)
+    encoding.writeVarUint(encoder, encodedFrames.length)
+    for (const bytes of encodedFrames) encoding.writeVarUint8Array(encoder, bytes)
+  })
 }

@@ -2,6 +2,7 @@
 // message is decoded IN FULL before anything touches a document: y-protocols' readSyncMessage
 // applies as it reads, and Yjs integrates structs before reading the delete set, so a truncated
 // message would otherwise leave half an update behind in a room everyone shares.
+import { encodeSized } from '@syncline/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import {
@@ -9,8 +10,6 @@ import {
   messageYjsSyncStep2,
   messageYjsUpdate,
   writeSyncStep1,
-  writeSyncStep2,
-  writeUpdate,
 } from 'y-protocols/sync'
 import * as Y from 'yjs'
 
@@ -81,14 +80,18 @@ export function encodeSyncStep1(doc: Y.Doc): Uint8Array {
 
 /** Sync step 2: what `doc` holds beyond `stateVector` (already validated). */
 export function encodeSyncStep2(doc: Y.Doc, stateVector: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  writeSyncStep2(encoder, doc, stateVector)
-  return encoding.toUint8Array(encoder)
+  return wrapUpdate(messageYjsSyncStep2, Y.encodeStateAsUpdate(doc, stateVector))
 }
 
 /** A sync `update` message carrying `update`. */
 export function encodeSyncUpdate(update: Uint8Array): Uint8Array {
-  const encoder = encoding.createEncoder()
-  writeUpdate(encoder, update)
-  return encoding.toUint8Array(encoder)
+  return wrapUpdate(messageYjsUpdate, update)
+}
+
+/** The sync message `type` + `update` in one exact buffer (a step 2 can be hundreds of KB). */
+function wrapUpdate(type: number, update: Uint8Array): Uint8Array {
+  return encodeSized(update.byteLength + 8, (encoder) => {
+    encoding.writeVarUint(encoder, type)
+    encoding.writeVarUint8Array(encoder, update)
+  })
 }
