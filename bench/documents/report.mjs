@@ -6,6 +6,7 @@ export const LABELS = {
   syncline: 'Syncline',
   ywebsocket: 'y-websocket server 0.1.5',
   hocuspocus: 'Hocuspocus 4.7',
+  floor: 'bare ws relay (reference)',
 }
 export const label = (t) => LABELS[t] ?? t
 
@@ -219,7 +220,7 @@ export function docsSection(doc, analysis) {
     .filter((r) => !r.error)
     .map(
       (r) =>
-        `${label(r.target)}: sent ${f(r.sentPerSec, 0)} edits/s of ${r.askedEditsPerSec} asked (send lag p99 ${ms(r.sendLagP99Ms)} ms); load processes CPU ${r.load.map((l) => `${f(100 * l.cpuShare, 0)} %`).join(' + ')} (event-loop utilisation ${r.load.map((l) => f(100 * l.elu, 0)).join(' / ')} %); server event-loop delay p99 ${ms(r.server.loopDelayP99Ms)} ms; other CPU use on the box ${r.machine ? `${f(r.machine.otherCores, 2)} cores` : '—'}; echoes to the sender ${f(r.echoesPerSec, 0)}/s, acks ${f(r.acksPerSec, 0)}/s; server RSS after ${f(r.server.rssMB, 0)} MB`,
+        `${label(r.target)}: ${r.rounds ? `server CPU s per 100 k deliveries in each round ${r.rounds.map((q) => (q.error ? 'failed' : f(q.cpuSecondsPer100k, 3))).join(' / ')} (the median round is shown); ` : ''}sent ${f(r.sentPerSec, 0)} edits/s of ${r.askedEditsPerSec} asked (send lag p99 ${ms(r.sendLagP99Ms)} ms); load processes CPU ${r.load.map((l) => `${f(100 * l.cpuShare, 0)} %`).join(' + ')} (event-loop utilisation ${r.load.map((l) => f(100 * l.elu, 0)).join(' / ')} %); server event-loop delay p99 ${ms(r.server.loopDelayP99Ms)} ms; other CPU use on the box ${r.machine ? `${f(r.machine.otherCores, 2)} cores` : '—'}; echoes to the sender ${f(r.echoesPerSec, 0)}/s, acks ${f(r.acksPerSec, 0)}/s; server RSS after ${f(r.server.rssMB, 0)} MB`,
     )
   const syncNotes = sync
     .filter((r) => !r.error)
@@ -301,9 +302,8 @@ and a box shared with other work makes absolute latencies worse (see "other CPU 
 Clients are lean on purpose, identical for all three targets apart from framing: raw \`ws\` plus
 hand-encoded y-protocols sync messages, each with its own \`Y.Doc\` (not \`@syncline/core\`,
 \`WebsocketProvider\` or \`HocuspocusProvider\`). They pipeline their first messages (Syncline:
-hello + join + step 1; Hocuspocus: auth + step 1; y-websocket: step 1); note that
-\`@syncline/core\` itself waits for \`joined\` before sending step 1, one round trip more than
-measured here. Editors apply what they received in one transaction just before each keystroke
+hello + join + step 1, as \`@syncline/core\` does; Hocuspocus: auth + step 1; y-websocket:
+step 1). Editors apply what they received in one transaction just before each keystroke
 (same end state, much less load-generator CPU than one transaction per message); receive times
 are taken on arrival regardless. Stores: Syncline's memory \`DocumentStore\` preloaded with the
 document as a compacted snapshot (and, as by default, every edit of job 2 handed to its
@@ -316,7 +316,13 @@ dependency tree pairs \`yjs@14.0.0-16\` with \`@y/protocols\` on \`@y/y@14.0.0-r
 update throws \`store.getClock is not a function\`. The benchmark runs its unchanged \`utils.js\`
 (\`setupWSConnection\`) on yjs 13.6 + y-protocols 1.0.7 through a module resolve hook
 (\`bench/documents/yjs13Hooks.mjs\`) — the same server code y-websocket 1.x shipped — on \`ws\` 8.
-Loopback latency excludes real network delay and TLS.
+Loopback latency excludes real network delay and TLS. The fan-out runs each target
+${config.rounds ?? 1} time(s), interleaved in a rotated order, and shows each target's median round:
+this box's speed drifts by ±15 % over minutes, which a single run per target turns into a
+different ratio every time. *bare ws relay (reference)* is not a peer: it forwards every update,
+merged per 16 ms window, to every socket, with no document, validation, acks or persistence —
+what receiving and sending the WebSocket messages alone costs here, the floor under any server
+that keeps a document.
 
 Per run:
 
