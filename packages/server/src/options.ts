@@ -129,11 +129,11 @@ export interface ServerOptions {
   /** Presence changes are coalesced and sent once per tick. Default 33. */
   presenceTickMs?: number
   /**
-   * The document window, in ms. A write into a quiet room is applied, acked and relayed at once;
-   * writes arriving within this long after a window ended wait for the next one, which applies
-   * them as one Yjs transaction and sends each member one merged update (with its acks), so a
-   * busy room costs one frame per member per window. 0: each timer turn's writes together, at
-   * once. Default 16.
+   * The document window, in ms. A write into a room quiet for this long is applied, acked and
+   * relayed at once; in a busy room a window opens with its first write and ends this long
+   * after, applying its writes as one Yjs transaction and sending each member one merged update
+   * (with its acks), so a busy room costs one frame per member per window. 0: each timer turn's
+   * writes together, at once. Default 16.
    */
   documentFlushMs?: number
   /** Largest presence object, in bytes of JSON. Default 4 096. */

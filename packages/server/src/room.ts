@@ -525,15 +525,17 @@ export class Room implements TickSource {
   }
 
   /**
-   * Windows are throttled, leading edge first: a write into a quiet room goes out at once (the
-   * next timer turn), and what arrives within `documentFlushMs` after a window ended waits for
-   * the next one. A lone typist sees no added latency; a busy room costs one apply and one
-   * frame per member per `documentFlushMs`, however many people type.
+   * A write into a room that was quiet for a whole window goes out at once (the next timer
+   * turn); in a busy room a window opens with its first write and ends `documentFlushMs` later,
+   * so windows follow the writes instead of ticking. A lone typist sees no added latency; a
+   * busy room costs at most one apply and one frame per member per `documentFlushMs`, however
+   * many people type.
    */
   #scheduleWindow(): void {
     if (this.#windowTimer !== undefined) return
-    const wait = this.#windowEndedAt + this.#context.documentFlushMs - this.#context.now()
-    this.#windowTimer = this.#context.timers.timeout(() => this.#endWindow(), Math.max(0, wait))
+    const { documentFlushMs, now, timers } = this.#context
+    const quiet = now() - this.#windowEndedAt >= documentFlushMs
+    this.#windowTimer = timers.timeout(() => this.#endWindow(), quiet ? 0 : documentFlushMs)
   }
 
   /** Applies the window's writes, then relays what changed; acks and relays share one turn. */
