@@ -319,7 +319,7 @@ update throws \`store.getClock is not a function\`. The benchmark runs its uncha
 Loopback latency excludes real network delay and TLS. The fan-out runs each target
 ${config.rounds ?? 1} time(s), interleaved in a rotated order, and shows each target's median round:
 this box's speed drifts by ±15 % over minutes, which a single run per target turns into a
-different ratio every time. *bare ws relay (reference)* is not a peer: it forwards every update,
+different ratio every time. _bare ws relay (reference)_ is not a peer: it forwards every update,
 merged per 16 ms window, to every socket, with no document, validation, acks or persistence —
 what receiving and sending the WebSocket messages alone costs here, the floor under any server
 that keeps a document.
