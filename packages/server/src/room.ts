@@ -264,8 +264,9 @@ export class Room implements TickSource {
    * with step 2 (what the member lacks) and, with `answerWithStep1`, the room's own step 1 (so
    * the member sends what the room lacks as one step 2). Step 2 and updates (decoded in full
    * here) wait for the end of the window — at most `documentFlushMs` — and are then applied
-   * together as ONE merged update: relayed to the members, published on the bus, handed to
-   * persistence, and `onApplied` is called. A read-only member's writes are dropped. Throws
+   * together in ONE Yjs transaction: relayed to the members as one merged update, published on
+   * the bus, handed to persistence, and `onApplied` is called. A read-only member's writes are
+   * dropped. Throws
    * {@link MalformedSyncMessageError} for a message that does not decode; the document is then
    * unchanged.
    */
