@@ -46,10 +46,11 @@ export const defaults = {
    */
   presenceTickMs: 33,
   /**
-   * Longest wait of a relayed document update before it is written. Writes (one `writev` per
-   * message) dominate fan-out CPU; in a room where many people type, 16 ms collects several
-   * updates into one message per socket, and a keystroke still shows within one display frame
-   * of arriving. Acks, replies and events are never delayed.
+   * The document window: in a busy room, writes wait at most this long to be applied (one Yjs
+   * transaction), relayed (one merged update per member) and acked (in the same message). Writes
+   * dominate fan-out CPU; 16 ms collects several updates per message and a keystroke still
+   * shows within one display frame. A write into a quiet room goes out at once; replies and
+   * events are never delayed.
    */
   documentFlushMs: 16,
   /**
