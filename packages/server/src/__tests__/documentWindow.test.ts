@@ -82,7 +82,7 @@ describe('the document window', () => {
   })
 
   it('writes within the window wait for its end and are relayed as ONE frame, with the acks', async () => {
-    await start({ documentFlushMs: 400 })
+    await start({ documentFlushMs: 1000 })
     const a = await editor('busy')
     const b = await editor('busy')
     const c = await editor('busy')
@@ -161,18 +161,27 @@ describe('the document window', () => {
       subscribe: (topic, listener) => inner.subscribe(topic, listener),
       close: () => inner.close(),
     }
-    await start({ bus, documentFlushMs: 400 })
+    await start({ bus, documentFlushMs: 60_000 })
     const a = await editor('bus')
     const b = await editor('bus')
-    a.write('x', 1)
+    a.write('x', 1) // a quiet room: applied and published at once
     await a.client.next('ack')
     a.write('y', 2)
     a.write('z', 3)
     b.write('!', 1)
+    // Received (each connection answers in order) but held for the minute-long window…
+    expect((await framesBeforePong(a.client, 1)).filter((f) => f.type === 'ack')).toEqual([])
+    expect((await framesBeforePong(b.client, 2)).filter((f) => f.type === 'ack')).toEqual([])
+    expect(docUpdates).toHaveLength(1)
+    // …until a sync step 1 needs the document: everything waiting is applied in one go.
+    const late = await client()
+    await joinDoc(late, 9, 'bus')
+    late.send({ type: 'doc', handle: 9, seq: 0, message: step1(new Y.Doc()) })
+    expect(textOf(readSync((await late.next('doc')).message).payload)).toHaveLength(4)
     expect(await nextAck(a.client)).toEqual({ type: 'ack', handle: 1, seq: 2 })
     expect(await nextAck(a.client)).toEqual({ type: 'ack', handle: 1, seq: 3 })
     expect(await nextAck(b.client)).toEqual({ type: 'ack', handle: 1, seq: 1 })
-    // The leading write alone, then the rest of the window together.
+    // The quiet room's write alone, then the three held ones as ONE bus message.
     expect(docUpdates).toHaveLength(2)
     const merged = new Y.Doc()
     for (const update of docUpdates) Y.applyUpdate(merged, update)
