@@ -32,6 +32,8 @@ export {
   serviceAvailable,
   servicesRequired,
 } from './services'
+export type { StoreCalls } from './spyStore'
+export { spyStore } from './spyStore'
 export type { SwitchableProxy } from './switchableProxy'
 export { createSwitchableProxy } from './switchableProxy'
 export type { ProxiedConnection, TcpProxy } from './tcpProxy'

@@ -1,11 +1,12 @@
 // Test helpers for documents: raw y-protocols sync over the native protocol (a Y.Doc per test
-// client, doc frames built with y-protocols' own encoders), stores that count or stall their
-// calls, and polling of server stats for conditions that have no event.
+// client, doc frames built with y-protocols' own encoders), reading whole messages, and polling
+// of server stats for conditions that have no event. Store spies are in @syncline/test-utils.
+import { decodeFrame, type Frame, unbatch } from '@syncline/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import * as syncProtocol from 'y-protocols/sync'
 import * as Y from 'yjs'
-import { createMemoryStore, type DocumentStore, type SynclineServer } from '../index'
+import type { SynclineServer } from '../index'
 import type { Client } from './harness'
 
 /** A y-protocols sync step 1 for `doc`. */
@@ -86,47 +87,12 @@ export function textUpdate(text: string, name = 't'): Uint8Array {
   return Y.encodeStateAsUpdate(doc)
 }
 
-/** Calls made to a {@link spyStore}. */
-export interface StoreCalls {
-  load: number
-  append: number
-  compact: number
-  delete: number
-  close: number
-}
-
-/**
- * Wraps `inner` (default: a new memory store) and counts its calls. `load` may be replaced to
- * stall or fail.
- */
-export function spyStore(
-  inner: DocumentStore = createMemoryStore(),
-  load?: (room: string, inner: DocumentStore) => ReturnType<DocumentStore['load']>,
-): { store: DocumentStore; calls: StoreCalls } {
-  const calls: StoreCalls = { load: 0, append: 0, compact: 0, delete: 0, close: 0 }
-  const store: DocumentStore = {
-    load(room) {
-      calls.load += 1
-      return load ? load(room, inner) : inner.load(room)
-    },
-    append(room, updates) {
-      calls.append += 1
-      return inner.append(room, updates)
-    },
-    compact(room, snapshot, upTo) {
-      calls.compact += 1
-      return inner.compact(room, snapshot, upTo)
-    },
-    delete(room) {
-      calls.delete += 1
-      return inner.delete(room)
-    },
-    close() {
-      calls.close += 1
-      return inner.close()
-    },
+/** The frames of the next raw message that holds a frame of `type` (other messages are skipped). */
+export async function messageWith(who: Client, type: Frame['type']): Promise<Frame[]> {
+  for (;;) {
+    const frames = unbatch(decodeFrame((await who.socket.next()).data))
+    if (frames.some((frame) => frame.type === type)) return frames
   }
-  return { store, calls }
 }
 
 /** Resolves once `condition()` holds, checking every 5 ms; fails after `timeoutMs`. */

@@ -3,6 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join as joinPath } from 'node:path'
+import { spyStore } from '@syncline/test-utils'
 import { afterEach, describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 // The real SQLite file store, imported from its sources by path: neither package depends on the
@@ -19,7 +20,6 @@ import {
   joinDoc,
   readSync,
   serverState,
-  spyStore,
   statsReach,
   syncDoc,
   textOf,

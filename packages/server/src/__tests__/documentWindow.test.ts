@@ -3,13 +3,13 @@
 // per member, acks in the same message — and windows are throttled leading edge first, so a
 // write into a quiet room goes out at once. A long window makes "held" observable without
 // timing: a frame sent after a held write is answered before it.
-import { decodeFrame, type Frame, unbatch } from '@syncline/protocol'
+import type { Frame } from '@syncline/protocol'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import type { Bus } from '../bus'
 import { decodeBusMessage } from '../busMessage'
 import { createInProcessBus, createMemoryStore } from '../index'
-import { joinDoc, readSync, step1, syncDoc, textOf, updateMessage } from './docHarness'
+import { joinDoc, messageWith, readSync, step1, syncDoc, textOf, updateMessage } from './docHarness'
 import { type Client, useServer } from './harness'
 
 const { start, client } = useServer()
@@ -41,14 +41,6 @@ async function editor(room: string, handle = 1) {
         Y.applyUpdate(doc, readSync(frame.message).payload, 'remote')
       }
     },
-  }
-}
-
-/** The frames of the next raw message that holds a frame of `type` (others are skipped). */
-async function messageWith(who: Client, type: Frame['type']): Promise<Frame[]> {
-  for (;;) {
-    const frames = unbatch(decodeFrame((await who.socket.next()).data))
-    if (frames.some((frame) => frame.type === type)) return frames
   }
 }
 

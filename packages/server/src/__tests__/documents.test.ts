@@ -1,15 +1,15 @@
 // Room documents over the native protocol with raw y-protocols messages: sync, acks and relays,
 // load-before-answer, shared and failed loads, read-only members and malformed payloads.
-import { CloseCode, decodeFrame, type Frame, unbatch } from '@syncline/protocol'
-import { deferred } from '@syncline/test-utils'
+import { CloseCode } from '@syncline/protocol'
+import { deferred, spyStore } from '@syncline/test-utils'
 import { describe, expect, it } from 'vitest'
 import * as Y from 'yjs'
 import { createMemoryStore, type DocumentStore, type SynclineServer } from '../index'
 import {
   joinDoc,
+  messageWith,
   readSync,
   serverState,
-  spyStore,
   statsReach,
   step1,
   syncDoc,
@@ -17,7 +17,7 @@ import {
   textUpdate,
   updateMessage,
 } from './docHarness'
-import { type Client, join, useServer } from './harness'
+import { join, useServer } from './harness'
 
 const { start, client } = useServer()
 let server: SynclineServer | undefined
@@ -88,13 +88,6 @@ describe('document sync between native clients', () => {
         message: updateMessage(update),
       })),
     })
-    /** The frames of the next raw message holding a frame of `type` (skipping presence diffs). */
-    async function messageWith(who: Client, type: Frame['type']): Promise<Frame[]> {
-      for (;;) {
-        const frames = unbatch(decodeFrame((await who.socket.next()).data))
-        if (frames.some((frame) => frame.type === type)) return frames
-      }
-    }
     // A quiet room's window ends at once: both acks in one message, in order.
     expect(await messageWith(a, 'ack')).toEqual([
       { type: 'ack', handle: 1, seq: 1 },

@@ -1,7 +1,6 @@
 // Helpers of the document integration tests (documents.test.ts, convergence.test.ts): waiting on
 // a room's document content and its write state, reading the server's copy of a document
 // through a fresh client, and stores that count or hold back what the server asks of them.
-import type { DocumentStore } from '@syncline/server'
 import { docChanges, waitForEqual, waitForValue } from '@syncline/test-utils'
 import type * as Y from 'yjs'
 import type { SynclineClient } from '../../client'
@@ -72,43 +71,4 @@ export async function readServerDoc<T>(
   } finally {
     reader.destroy()
   }
-}
-
-/** Calls of each store method, and the store that counts them. */
-export interface SpiedStore {
-  store: DocumentStore
-  calls: { load: number; append: number; compact: number; delete: number; close: number }
-}
-
-/**
- * Wraps `inner`, counting calls; `load` may be replaced (to hold it back or make it fail). The
- * inner store is not closed by the wrapper's `close` (tests close it themselves).
- */
-export function spiedStore(
-  inner: DocumentStore,
-  load: (room: string) => ReturnType<DocumentStore['load']> = (room) => inner.load(room),
-): SpiedStore {
-  const calls = { load: 0, append: 0, compact: 0, delete: 0, close: 0 }
-  const store: DocumentStore = {
-    load(room) {
-      calls.load += 1
-      return load(room)
-    },
-    append(room, updates) {
-      calls.append += 1
-      return inner.append(room, updates)
-    },
-    compact(room, snapshot, upTo) {
-      calls.compact += 1
-      return inner.compact(room, snapshot, upTo)
-    },
-    delete(room) {
-      calls.delete += 1
-      return inner.delete(room)
-    },
-    async close() {
-      calls.close += 1
-    },
-  }
-  return { store, calls }
 }

@@ -19,6 +19,7 @@ import {
   recordingWebSocket,
   recordValues,
   type Subscribable,
+  spyStore,
   waitForEqual,
   waitForValue,
   withTimeout,
@@ -34,7 +35,7 @@ import * as Y from 'yjs'
 import { createSqliteStore } from '../../../../sqlite/src/index'
 import type { SynclineError } from '../../errors'
 import type { Room } from '../../room'
-import { readServerDoc, settled, spiedStore, syncedAndSettled, textIs } from './documentHelpers'
+import { readServerDoc, settled, syncedAndSettled, textIs } from './documentHelpers'
 import { connected, createLive, othersWhere, rawClient, synced } from './setup'
 
 const live = createLive()
@@ -142,7 +143,7 @@ function gatedStore() {
     }
     return entry
   }
-  const spied = spiedStore(memory, async (room) => {
+  const spied = spyStore(memory, async (room) => {
     const entry = gate(room)
     entry.started.resolve()
     await entry.open.promise
@@ -286,7 +287,7 @@ describe('persistence across a server restart', () => {
     await memory.append('broken', [Y.encodeStateAsUpdate(precious)])
     const before = await loadDocument(memory, 'broken')
     let failing = true
-    const { store, calls } = spiedStore(memory, async (room) => {
+    const { store, calls } = spyStore(memory, async (room) => {
       if (failing) throw new Error('disk on fire')
       return memory.load(room)
     })
