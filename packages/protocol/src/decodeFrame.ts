@@ -39,8 +39,10 @@ function readBytes(decoder: Decoder): Uint8Array {
   if (length > decoder.arr.length - decoder.pos) {
     throw new ProtocolError('truncated', 'byte array runs past the end of the frame')
   }
-  // Copy: the caller may keep the bytes after the socket reuses its buffer.
-  const bytes = decoder.arr.slice(decoder.pos, decoder.pos + length)
+  // Copy: the caller may keep the bytes after the socket reuses its buffer. Explicitly, as the
+  // input may be a Node Buffer, whose `slice` returns a view.
+  const bytes = new Uint8Array(length)
+  bytes.set(decoder.arr.subarray(decoder.pos, decoder.pos + length))
   decoder.pos += length
   return bytes
 }
