@@ -47,12 +47,14 @@ export const defaults = {
   presenceTickMs: 33,
   /**
    * The document window: in a busy room, writes wait at most this long to be applied (one Yjs
-   * transaction), relayed (one merged update per member) and acked (in the same message). Writes
-   * dominate fan-out CPU; 16 ms collects several updates per message and a keystroke still
-   * shows within one display frame. A write into a quiet room goes out at once; replies and
-   * events are never delayed.
+   * transaction), relayed (one merged update per member) and acked (in the same message). Each
+   * window costs one write per member, so its length sets a busy room's fan-out CPU. 33 ms is
+   * the presence tick: text arrives at the 30 Hz at which collaborators' cursors already move,
+   * each browser applies half the messages it would at 16 ms, and with 50 people typing the
+   * server spends about a tenth less CPU (docs/benchmarks.md). A write into a quiet room goes
+   * out at once; replies and events are never delayed. 16 halves busy-room latency for that CPU.
    */
-  documentFlushMs: 16,
+  documentFlushMs: 33,
   /**
    * Largest presence object (encoded JSON). 4 KiB fits a name, avatar URL, cursor, selection
    * and a few flags; presence is re-sent to every member on each change, so it must stay small.

@@ -605,7 +605,8 @@ export class Room implements TickSource {
         yjs ??= encodeYjsSync(message)
         membership.peer.send(yjs)
       } else {
-        native ??= addressedFrame({ type: 'doc', handle: 0, seq: 0, message })
+        // Encoded for the first recipient's handle: clients mostly share handle numbers.
+        native ??= addressedFrame({ type: 'doc', handle: membership.handle, seq: 0, message })
         membership.peer.send(native(membership.handle))
       }
     }

@@ -1,7 +1,7 @@
 // Encode a room frame once and send it to many members. Every room frame starts with its tag
 // and then the recipient's handle, and handles are chosen per connection, so the bytes after
 // the handle are shared: re-addressing is a small prefix write, not a new JSON.stringify.
-import { encodeFrame, type Frame } from '@syncline/protocol'
+import { encodeFrame, encodeSized, type Frame } from '@syncline/protocol'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 
@@ -34,11 +34,14 @@ export function addressedFrameFromBytes(bytes: Uint8Array): AddressedFrame {
   return (handle) => {
     let addressed = cache.get(handle)
     if (addressed === undefined) {
-      const encoder = encoding.createEncoder()
-      encoding.writeVarUint(encoder, tag)
-      encoding.writeVarUint(encoder, handle)
-      encoding.writeUint8Array(encoder, body)
-      addressed = asBuffer(encoding.toUint8Array(encoder))
+      // Tag and handle are at most 5 bytes each as varints.
+      addressed = asBuffer(
+        encodeSized(body.byteLength + 10, (encoder) => {
+          encoding.writeVarUint(encoder, tag)
+          encoding.writeVarUint(encoder, handle)
+          encoding.writeUint8Array(encoder, body)
+        }),
+      )
       cache.set(handle, addressed)
     }
     return addressed
