@@ -7,6 +7,7 @@ export const LABELS = {
   ywebsocket: 'y-websocket server 0.1.5',
   hocuspocus: 'Hocuspocus 4.7',
   floor: 'bare ws relay (reference)',
+  syncline16: 'Syncline, documentFlushMs 16 (reference)',
 }
 export const label = (t) => LABELS[t] ?? t
 
@@ -269,7 +270,10 @@ ${syncTable(sync, true)}
 ${config.editors} clients in one room, each typing one character at a time into the shared \`Y.Text\`
 at ${config.rate} characters per second (a brisk human typist; ${config.editors} × ${config.rate} = ${config.editors * config.rate} edits/s, each delivered to
 the ${config.editors - 1} others: ${k(config.editors * (config.editors - 1) * config.rate)} deliveries/s asked) for ${config.durationMs / 1000} s after a
-${config.warmupMs / 1000} s warm-up, then ${config.drainMs / 1000} s to drain.
+${config.warmupMs / 1000} s warm-up, then ${config.drainMs / 1000} s to drain. The warm-up is long because a server's hot
+paths run only a few hundred times a second at this load, so V8 keeps optimising them for tens
+of seconds: measured after 2 s, every server here cost 25–50 % more CPU per delivery than after
+30 s, the code-heavier ones most, while a server in production runs for days.
 
 ${fanoutTable(fanout, true)}
 
@@ -320,9 +324,10 @@ Loopback latency excludes real network delay and TLS. The fan-out runs each targ
 ${config.rounds ?? 1} time(s), interleaved in a rotated order, and shows each target's median round:
 this box's speed drifts by ±15 % over minutes, which a single run per target turns into a
 different ratio every time. _bare ws relay (reference)_ is not a peer: it forwards every update,
-merged per 16 ms window, to every socket, with no document, validation, acks or persistence —
-what receiving and sending the WebSocket messages alone costs here, the floor under any server
-that keeps a document.
+merged per window of Syncline's length (\`documentFlushMs\`), to every socket, with no document,
+validation, acks or persistence — what receiving and sending the WebSocket messages alone costs
+here, the floor under any server that keeps a document. _Syncline, documentFlushMs 16
+(reference)_ is Syncline with the shorter window, to show what that option trades.
 
 Per run:
 

@@ -22,7 +22,9 @@ import {
 } from './report.mjs'
 import { generateTrace } from './trace.mjs'
 
-const ALL_TARGETS = ['syncline', 'ywebsocket', 'hocuspocus', 'floor']
+const ALL_TARGETS = ['syncline', 'ywebsocket', 'hocuspocus', 'floor', 'syncline16']
+/** References that only relay: no initial-sync figures. */
+const FANOUT_ONLY = new Set(['floor', 'syncline16'])
 const DEFAULTS = { editors: 50, duration: 10, rate: 5, reps: 10, rounds: 3 }
 
 const { values } = parseArgs({
@@ -33,7 +35,7 @@ const { values } = parseArgs({
     editors: { type: 'string', default: String(DEFAULTS.editors) },
     duration: { type: 'string', default: String(DEFAULTS.duration) },
     rate: { type: 'string', default: String(DEFAULTS.rate) },
-    warmup: { type: 'string', default: '2' },
+    warmup: { type: 'string', default: '30' },
     drain: { type: 'string', default: '2' },
     procs: { type: 'string', default: '2' },
     reps: { type: 'string', default: String(DEFAULTS.reps) },
@@ -53,12 +55,13 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(`node documents/run.mjs [options]
-  --targets LIST  ${ALL_TARGETS.join(',')} (default: all; floor is a bare ws relay, fan-out only)
+  --targets LIST  ${ALL_TARGETS.join(',')} (default: all; floor is a bare ws relay and
+                  syncline16 Syncline with documentFlushMs 16, both fan-out only)
   --only JOB      sync | fanout (default: both)
   --editors N     editors typing in the fan-out room (default ${DEFAULTS.editors})
   --duration S    measured fan-out seconds (default ${DEFAULTS.duration})
   --rate HZ       characters typed per editor per second (default ${DEFAULTS.rate})
-  --warmup S      typing before the measured window (default 2)
+  --warmup S      typing before the measured window, so every server's JIT is warm (default 30)
   --drain S       wait after typing stops, before the convergence check (default 2)
   --procs K       editor load processes (default 2)
   --reps N        initial-sync samples per target: N cold, 3·N warm (default ${DEFAULTS.reps})
@@ -183,8 +186,8 @@ if (opts.cpuProf) mkdirSync(profileDir, { recursive: true })
 const sync = []
 if (values.only !== 'fanout') {
   console.log(`\n1. initial sync: ${opts.reps} cold + ${3 * opts.reps} warm joins per target`)
-  // The floor cannot answer from stored state; it is a fan-out reference only.
-  for (const target of targets.filter((t) => t !== 'floor')) {
+  // The floor cannot answer from stored state, and syncline16 syncs like Syncline: fan-out only.
+  for (const target of targets.filter((t) => !FANOUT_ONLY.has(t))) {
     await quiet()
     process.stdout.write(`  ${target} … `)
     const t = Date.now()

@@ -1,9 +1,10 @@
 // Reference target, fan-out only: the cheapest relay one can write on `ws` — no document, no
 // validation, no acks, no protocol beyond y-websocket's sync framing. It forwards every
-// update, merged per 16 ms window like Syncline's, to every socket. Its CPU per delivery is
+// update, merged per window like Syncline's (same length), to every socket. Its CPU per delivery is
 // what receiving and sending WebSocket messages costs on this box, the floor under any server
 // that keeps a document; it cannot answer a sync from stored state, so it has no sync figures.
 import { createServer as createHttpServer } from 'node:http'
+import { defaults } from '@syncline/server'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { WebSocketServer } from 'ws'
@@ -12,7 +13,8 @@ import { transport as ywebsocketTransport } from './ywebsocket.mjs'
 
 export const label = 'bare ws relay (reference)'
 
-const WINDOW_MS = 16
+// The same window as Syncline's (its default, or --flush-ms), so the reference batches alike.
+const WINDOW_MS = Number(process.env.SYNCLINE_BENCH_FLUSH_MS || defaults.documentFlushMs)
 // y-protocols: message type sync (0), then step 1 (0), step 2 (1) or update (2).
 const EMPTY_STEP2 = Uint8Array.from([0, 1, 2, 0, 0])
 const EMPTY_STEP1 = Uint8Array.from([0, 0, 1, 0])

@@ -6,8 +6,11 @@ export const label = 'Syncline'
 
 const HANDLE = 1
 
-/** Starts the server in this (server) process; `seed` preloads one room into its store. */
-export async function startServer({ host, seed }) {
+/**
+ * Starts the server in this (server) process; `seed` preloads one room into its store.
+ * `documentFlushMs` defaults to the server's own default (or `--flush-ms`).
+ */
+export async function startServer({ host, seed }, documentFlushMs = envFlushMs()) {
   const { createServer, createMemoryStore } = await import('@syncline/server')
   const store = createMemoryStore()
   if (seed) {
@@ -20,9 +23,7 @@ export async function startServer({ host, seed }) {
     port: 0,
     host,
     store,
-    ...(process.env.SYNCLINE_BENCH_FLUSH_MS && {
-      documentFlushMs: Number(process.env.SYNCLINE_BENCH_FLUSH_MS),
-    }),
+    ...(documentFlushMs !== undefined && { documentFlushMs }),
   })
   await server.listen()
   return {
@@ -32,6 +33,11 @@ export async function startServer({ host, seed }) {
       await store.close()
     },
   }
+}
+
+function envFlushMs() {
+  const value = process.env.SYNCLINE_BENCH_FLUSH_MS
+  return value ? Number(value) : undefined
 }
 
 /**
