@@ -120,6 +120,13 @@ describe('codec', () => {
     big.set(bytes, 5)
     expect(decodeFrame(big.subarray(5, 5 + bytes.length))).toEqual({ type: 'ping', id: 5 })
   })
+  it('copies binary fields out of a Node Buffer (what ws hands a server), whose slice is a view', () => {
+    const message = Uint8Array.from({ length: 40 }, (_, i) => i + 1)
+    const wire = Buffer.from(encodeFrame({ type: 'doc', handle: 1, seq: 3, message }))
+    const frame = decodeFrame(wire)
+    wire.fill(0)
+    expect(frame).toEqual({ type: 'doc', handle: 1, seq: 3, message })
+  })
 })
 
 describe('close codes', () => {

@@ -15,14 +15,6 @@ describe('encodeSized', () => {
     expect(Array.from(out.subarray(2))).toEqual(Array.from(bytes(10)))
   })
 
-  it('decodes a frame held in a Node Buffer into bytes of its own', () => {
-    const message = bytes(40)
-    const wire = Buffer.from(encodeFrame({ type: 'doc', handle: 1, seq: 3, message }))
-    const frame = decodeFrame(wire)
-    wire.fill(0)
-    expect(frame).toEqual({ type: 'doc', handle: 1, seq: 3, message })
-  })
-
   it('still returns everything written when the capacity was too small', () => {
     const out = encodeSized(4, (e) => encoding.writeVarUint8Array(e, bytes(1000)))
     const expected = encoding.createEncoder()
