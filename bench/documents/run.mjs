@@ -25,7 +25,7 @@ import { generateTrace } from './trace.mjs'
 const ALL_TARGETS = ['syncline', 'ywebsocket', 'hocuspocus', 'floor', 'syncline16']
 /** References that only relay: no initial-sync figures. */
 const FANOUT_ONLY = new Set(['floor', 'syncline16'])
-const DEFAULTS = { editors: 50, duration: 10, rate: 5, reps: 10, rounds: 3 }
+const DEFAULTS = { editors: 50, duration: 10, rate: 5, reps: 10, rounds: 5 }
 
 const { values } = parseArgs({
   allowPositionals: true, // tolerate `pnpm bench:documents -- --editors 20`
