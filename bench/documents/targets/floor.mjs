@@ -3,12 +3,12 @@
 // update, merged per window like Syncline's (same length), to every socket. Its CPU per delivery is
 // what receiving and sending WebSocket messages costs on this box, the floor under any server
 // that keeps a document; it cannot answer a sync from stored state, so it has no sync figures.
-import { createServer as createHttpServer } from 'node:http'
 import { defaults } from '@syncline/server'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import { WebSocketServer } from 'ws'
 import * as Y from 'yjs'
+import { hostWebSocketServer } from '../../presence/hostWebSocketServer.mjs'
 import { transport as ywebsocketTransport } from './ywebsocket.mjs'
 
 export const label = 'bare ws relay (reference)'
@@ -20,7 +20,6 @@ const EMPTY_STEP2 = Uint8Array.from([0, 1, 2, 0, 0])
 const EMPTY_STEP1 = Uint8Array.from([0, 0, 1, 0])
 
 export async function startServer({ host }) {
-  const http = createHttpServer((_req, res) => res.end('okay'))
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false })
   const sockets = new Set()
   let pending = []
@@ -52,16 +51,12 @@ export async function startServer({ host }) {
       timer ??= setTimeout(flush, WINDOW_MS)
     })
   })
-  http.on('upgrade', (request, socket, head) => {
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
-  })
-  await new Promise((resolve) => http.listen(0, host, resolve))
+  const hosted = await hostWebSocketServer(wss, host)
   return {
-    port: http.address().port,
+    port: hosted.port,
     close: async () => {
       clearTimeout(timer)
-      for (const ws of wss.clients) ws.terminate()
-      await new Promise((resolve) => http.close(() => resolve()))
+      await hosted.close()
     },
   }
 }

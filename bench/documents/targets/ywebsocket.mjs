@@ -1,9 +1,9 @@
 // Target: the y-websocket server (@y/websocket-server's setupWSConnection, one Y.Doc per room,
 // the way its bin runs it) with a lean raw-`ws` y-protocols client (not WebsocketProvider).
-import { createServer as createHttpServer } from 'node:http'
 import * as decoding from 'lib0/decoding'
 import { WebSocketServer } from 'ws'
 import * as Y from 'yjs'
+import { hostWebSocketServer } from '../../presence/hostWebSocketServer.mjs'
 import { wrap } from '../ysync.mjs'
 
 export const label = 'y-websocket server 0.1.5'
@@ -26,20 +26,9 @@ export async function startServer({ host, seed }) {
       writeState: async () => {},
     })
   }
-  const http = createHttpServer((_req, res) => res.end('okay'))
   const wss = new WebSocketServer({ noServer: true })
   wss.on('connection', utils.setupWSConnection)
-  http.on('upgrade', (request, socket, head) => {
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
-  })
-  await new Promise((resolve) => http.listen(0, host, resolve))
-  return {
-    port: http.address().port,
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate()
-      await new Promise((resolve) => http.close(() => resolve()))
-    },
-  }
+  return hostWebSocketServer(wss, host)
 }
 
 /** The client side: sync step 1 on open; sync messages are prefixed with message type 0. */

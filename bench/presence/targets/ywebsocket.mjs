@@ -1,30 +1,19 @@
 // Target: the y-websocket server (@y/websocket-server's setupWSConnection, one Y.Doc per room)
 // relaying y-protocols awareness, with a lean raw-`ws` awareness client (not WebsocketProvider).
-import { createServer as createHttpServer } from 'node:http'
 import * as decoding from 'lib0/decoding'
 import * as encoding from 'lib0/encoding'
 import WebSocket, { WebSocketServer } from 'ws'
 import { encodeOneState, MESSAGE_AWARENESS, readStates } from '../awareness.mjs'
+import { hostWebSocketServer } from '../hostWebSocketServer.mjs'
 
 export const label = 'y-websocket server 0.1.5'
 
 /** Starts the server in this (server) process, the way @y/websocket-server's bin does. */
 export async function startServer({ host }) {
   const { setupWSConnection } = await import('@y/websocket-server/utils')
-  const http = createHttpServer((_req, res) => res.end('okay'))
   const wss = new WebSocketServer({ noServer: true })
   wss.on('connection', setupWSConnection)
-  http.on('upgrade', (request, socket, head) => {
-    wss.handleUpgrade(request, socket, head, (ws) => wss.emit('connection', ws, request))
-  })
-  await new Promise((resolve) => http.listen(0, host, resolve))
-  return {
-    port: http.address().port,
-    close: async () => {
-      for (const ws of wss.clients) ws.terminate()
-      await new Promise((resolve) => http.close(() => resolve()))
-    },
-  }
+  return hostWebSocketServer(wss, host)
 }
 
 /** Opens one simulated user in a load process; resolves once the socket is open. */
